@@ -1,0 +1,131 @@
+"""NortonConfig: the loss hyper-parameters and the switches between the released code and the paper."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+VARIANTS = ("paper", "official")
+BUCKET_MARGINALS = ("uniform", "dustbin")
+
+# Each switch is a place where the released code departs from the paper (docs: norton-method.md §5, §7).
+# `variant` picks their defaults; any of them can be overridden alone.
+VARIANT_SWITCHES: dict[str, dict[str, Any]] = {
+    "paper": {
+        "mask_padding": True,            # soft-maximum over valid frames/words only
+        "minmax_normalize": False,       # similarities enter the OT as they are
+        "bucket_marginals": "uniform",   # uniform marginals on the (K+1) x (K+1) augmented problem
+        "renormalize_plan_mass": False,  # logits = <Q, S> / tau with the cropped plan as solved
+        "learnable_temperature": True,   # tau is a parameter, initialised at `temperature`
+    },
+    "official": {
+        "mask_padding": False,           # padded words/frames leak in as alpha*log(n) terms
+        "minmax_normalize": True,        # min-max over the batch of S_mean, t2v and v2t
+        "bucket_marginals": "dustbin",   # SuperGlue marginals: real rows/cols 1 each, bucket K
+        "renormalize_plan_mass": True,   # every cropped block rescaled to total mass K
+        "learnable_temperature": False,  # the released Parameter is never registered, so never trained
+    },
+}
+SWITCHES = tuple(VARIANT_SWITCHES["paper"])
+
+
+@dataclass
+class NortonConfig:
+    """Hyper-parameters of the Norton loss; switches left as None take the variant's default."""
+
+    variant: str = "paper"
+    clips_per_sequence: int = 8        # K: consecutive clips forming one long video / paragraph
+    eps_video: float = 0.1             # entropic weight of the video-paragraph OT
+    eps_clip: float = 1.0              # entropic weight of the faulty-negative OT
+    sinkhorn_iters: int = 50           # iterations of both Sinkhorn solves
+    beta: float = 0.3                  # weight of the OT plan in the rectified clip-caption target
+    alpha: float = 1.0                 # soft-maximum (log-sum-exp) temperature
+    prompt_ratio: float | None = 0.3   # bucket value = this quantile of the aligned pairs; None = no bucket
+    fusion_weight: float = 0.5         # S = (w * S_mean + S_fine) / (w + 1)
+    video_weight: float = 0.1          # lambda: total = clip + lambda * video
+    temperature: float = 0.07          # tau of the video-paragraph softmax
+    mask_padding: bool | None = None
+    minmax_normalize: bool | None = None
+    bucket_marginals: str | None = None
+    renormalize_plan_mass: bool | None = None
+    learnable_temperature: bool | None = None
+    _explicit: frozenset = field(default=frozenset(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"NortonConfig.variant must be one of {VARIANTS}, got {self.variant!r}")
+        self._explicit = frozenset(s for s in SWITCHES if getattr(self, s) is not None)
+        for name, default in VARIANT_SWITCHES[self.variant].items():
+            if getattr(self, name) is None:
+                setattr(self, name, default)
+        self._validate()
+
+    def _validate(self) -> None:
+        def bad(name: str, expected: str) -> ValueError:
+            return ValueError(f"NortonConfig.{name} must be {expected}, got {getattr(self, name)!r}")
+
+        if int(self.clips_per_sequence) != self.clips_per_sequence or self.clips_per_sequence < 1:
+            raise bad("clips_per_sequence", "a positive integer")
+        if int(self.sinkhorn_iters) != self.sinkhorn_iters or self.sinkhorn_iters < 1:
+            raise bad("sinkhorn_iters", "a positive integer")
+        for name in ("eps_video", "eps_clip", "alpha", "temperature"):
+            if not float(getattr(self, name)) > 0:
+                raise bad(name, "> 0")
+        if not 0.0 <= self.beta <= 1.0:
+            raise bad("beta", "in [0, 1]")
+        if self.prompt_ratio is not None and not 0.0 < self.prompt_ratio <= 1.0:
+            raise bad("prompt_ratio", "in (0, 1] or None")
+        for name in ("fusion_weight", "video_weight"):
+            if not float(getattr(self, name)) >= 0:
+                raise bad(name, ">= 0")
+        if self.bucket_marginals not in BUCKET_MARGINALS:
+            raise bad("bucket_marginals", f"one of {BUCKET_MARGINALS}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields, switches resolved, as plain Python values."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> NortonConfig:
+        """Build from a dict; an unknown key is a ValueError naming it."""
+        known = {f.name for f in dataclasses.fields(cls) if f.init}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown NortonConfig key(s) {unknown}; known keys: {sorted(known)}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> NortonConfig:
+        """A copy with some fields changed; switches not set explicitly follow a changed variant."""
+        values = {k: v for k, v in self.to_dict().items() if k not in SWITCHES or k in self._explicit}
+        values.update(changes)
+        return self.from_dict(values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> NortonConfig:
+        return cls.from_dict(json.loads(text))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> NortonConfig:
+        values = yaml.safe_load(text) or {}
+        if not isinstance(values, dict):
+            raise ValueError(f"NortonConfig YAML must be a mapping, got {type(values).__name__}")
+        return cls.from_dict(values)
+
+    @classmethod
+    def load(cls, path: str | Path) -> NortonConfig:
+        """Read a .json or .yaml/.yml file."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"NortonConfig file not found: {path}")
+        text = path.read_text()
+        return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)

@@ -1,0 +1,179 @@
+"""Norton's losses: clip-caption contrast with rectified targets, video-paragraph OT contrast, NortonLoss.
+
+Shapes: N clip-caption pairs ordered video-major then by time; K = clips_per_sequence consecutive
+pairs form a long video / paragraph; M = N / K. Rows of every N x N matrix are captions, columns
+clips; rows of the M x M logits are paragraphs, columns videos.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .config import NortonConfig
+from .ot import bucket_sinkhorn, sinkhorn
+from .similarity import minmax, pooled_cosine, soft_max_similarity
+
+MAX_LOGIT_SCALE = math.log(100.0)  # 1/tau is kept in [1, 100], as the released code's clamp
+
+
+@dataclass
+class NortonOutput:
+    """Everything the Norton loss computed, for training and for looking into."""
+
+    total: Tensor             # () clip + video_weight * video
+    clip: Tensor              # () clip-caption loss
+    video: Tensor             # () video-paragraph loss (unweighted)
+    fused_similarity: Tensor  # (N, N) S entering the video-paragraph OT, rows captions
+    bucket_value: Tensor | None  # () p, or None without the bucket
+    video_logits: Tensor      # (M, M) rows paragraphs, columns videos
+    video_plans: Tensor       # (M, M, K, K) plan of paragraph i x video j, bucket cropped
+    clip_plan: Tensor         # (N, N) rectification plan Q, rows captions, rows/cols sum to ~1
+
+
+def rectified_clip_loss(pooled_video: Tensor, pooled_text: Tensor, beta: float, *, eps: float = 1.0,
+                        n_iters: int = 50, keep_weight: Tensor | float | None = None
+                        ) -> tuple[Tensor, Tensor]:
+    """Symmetric clip-caption InfoNCE on raw dot products with targets (1-beta) I + beta Q (Eqs. 7-8).
+
+    Q is the entropic OT plan of the in-batch scores scaled so rows sum to 1, without gradient.
+    beta = 0 gives VideoCLIP's plain loss. `keep_weight` (default 1 - beta) is the identity's weight.
+    Returns (loss, Q with rows = captions).
+    """
+    scores_text = pooled_text @ pooled_video.transpose(0, 1)  # (N, N) rows captions
+    scores_video = scores_text.transpose(0, 1)                # (N, N) rows clips
+    n = scores_text.shape[0]
+    targets = torch.arange(n, device=scores_text.device)
+    if beta == 0:
+        loss = F.cross_entropy(scores_video, targets) + F.cross_entropy(scores_text, targets)
+        return loss, torch.eye(n, dtype=scores_text.dtype, device=scores_text.device)
+    keep = 1.0 - beta if keep_weight is None else keep_weight
+    # solved with clips as rows, as the released code: columns (captions) exact after the last update
+    q = sinkhorn(scores_video, eps, n_iters=n_iters).plan.to(scores_text.dtype) * n  # rows clips
+    identity = torch.eye(n, dtype=scores_text.dtype, device=scores_text.device)
+    target_video = beta * q + keep * identity
+    target_text = beta * q.transpose(0, 1) + keep * identity
+    loss_video = -(F.log_softmax(scores_video, dim=1) * target_video).sum(1).mean()
+    loss_text = -(F.log_softmax(scores_text, dim=1) * target_text).sum(1).mean()
+    return loss_video + loss_text, q.transpose(0, 1)
+
+
+def sequence_blocks(similarity: Tensor, k: int) -> Tensor:
+    """(N, N) -> (M, M, K, K): block [i, j] = captions of paragraph i x clips of video j."""
+    m = similarity.shape[0] // k
+    return similarity.reshape(m, k, m, k).transpose(1, 2)
+
+
+def bucket_value(similarity: Tensor, ratio: float) -> Tensor:
+    """p: the int(ratio * N)-th smallest similarity of the aligned pairs (the diagonal), detached."""
+    diagonal = similarity.detach().diagonal()
+    k = min(max(1, int(ratio * diagonal.numel())), diagonal.numel())
+    return diagonal.kthvalue(k).values
+
+
+def video_paragraph_loss(similarity: Tensor, k: int, logit_scale: Tensor, *, eps: float = 0.1,
+                         n_iters: int = 50, bucket: Tensor | None = None,
+                         marginals: str = "uniform", renormalize: bool = False
+                         ) -> tuple[Tensor, Tensor, Tensor]:
+    """Video-paragraph contrast: logits[i, j] = scale * <Q_ij, S_ij> with Q_ij an OT plan (Eqs. 2-4, 6).
+
+    similarity (N, N) rows captions; bucket = p or None; `renormalize` rescales each cropped plan
+    to total mass K (released code). Returns (loss, logits (M, M), plans (M, M, K, K)).
+    """
+    blocks = sequence_blocks(similarity, k)
+    if bucket is None:
+        plans = sinkhorn(blocks.detach(), eps, n_iters=n_iters).plan
+    else:
+        plans = bucket_sinkhorn(blocks.detach(), bucket, eps, marginals=marginals, n_iters=n_iters).plan
+    plans = plans.to(blocks.dtype)
+    if renormalize:
+        plans = plans * (k / plans.sum(dim=(-2, -1), keepdim=True))
+    logits = logit_scale * (plans * blocks).sum(dim=(-2, -1))
+    targets = torch.arange(logits.shape[0], device=logits.device)
+    loss = F.cross_entropy(logits, targets) + F.cross_entropy(logits.transpose(0, 1), targets)
+    return loss, logits, plans
+
+
+class NortonLoss(nn.Module):
+    """L = L_clip + video_weight * L_video, with the variant's semantics (see NortonConfig).
+
+    Its constants are module state kept in float32 like any parameter, as in the released code:
+    the log inverse temperature (a Parameter when `learnable_temperature`) and the identity weight
+    1 - beta of the rectified target. Cast the module (`.double()`) for float64 constants.
+    """
+
+    def __init__(self, config: NortonConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or NortonConfig()
+        log_scale = torch.tensor(math.log(1.0 / self.config.temperature))
+        if self.config.learnable_temperature:
+            self.log_logit_scale = nn.Parameter(log_scale)
+        else:
+            self.register_buffer("log_logit_scale", log_scale)
+        self.register_buffer("keep_weight", torch.tensor(1.0 - self.config.beta))
+
+    def logit_scale(self) -> Tensor:
+        """1 / tau, clamped to [1, 100]."""
+        return self.log_logit_scale.clamp(0.0, MAX_LOGIT_SCALE).exp()
+
+    def forward(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
+                text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor) -> NortonOutput:
+        cfg = self.config
+        check_inputs(pooled_video, pooled_text, video_tokens, text_tokens, video_mask, text_mask,
+                     cfg.clips_per_sequence)
+        clip_loss, clip_plan = rectified_clip_loss(
+            pooled_video, pooled_text, cfg.beta, eps=cfg.eps_clip, n_iters=cfg.sinkhorn_iters,
+            keep_weight=self.keep_weight)
+
+        mean_similarity = pooled_cosine(pooled_text, pooled_video)
+        if cfg.minmax_normalize:
+            mean_similarity = minmax(mean_similarity)
+        fine_similarity = soft_max_similarity(
+            text_tokens, video_tokens, text_mask, video_mask, cfg.alpha,
+            mask_padding=cfg.mask_padding, minmax_normalize=cfg.minmax_normalize)
+        fused = (cfg.fusion_weight * mean_similarity + fine_similarity) / (cfg.fusion_weight + 1)
+
+        bucket = None if cfg.prompt_ratio is None else bucket_value(fused, cfg.prompt_ratio)
+        video_loss, video_logits, video_plans = video_paragraph_loss(
+            fused, cfg.clips_per_sequence, self.logit_scale(), eps=cfg.eps_video,
+            n_iters=cfg.sinkhorn_iters, bucket=bucket, marginals=cfg.bucket_marginals,
+            renormalize=cfg.renormalize_plan_mass)
+        return NortonOutput(
+            total=clip_loss + cfg.video_weight * video_loss, clip=clip_loss, video=video_loss,
+            fused_similarity=fused, bucket_value=bucket, video_logits=video_logits,
+            video_plans=video_plans, clip_plan=clip_plan)
+
+
+def check_inputs(pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor, text_tokens: Tensor,
+                 video_mask: Tensor, text_mask: Tensor, k: int) -> None:
+    """Raise ValueError naming the first input whose shape, mask or values are not as expected."""
+    if pooled_video.dim() != 2:
+        raise ValueError(f"pooled_video must be (N, D), got {tuple(pooled_video.shape)}")
+    n, d = pooled_video.shape
+    expected = {
+        "pooled_text": (pooled_text, (n, d)),
+        "video_tokens": (video_tokens, (n, video_tokens.shape[1] if video_tokens.dim() == 3 else -1, d)),
+        "text_tokens": (text_tokens, (n, text_tokens.shape[1] if text_tokens.dim() == 3 else -1, d)),
+    }
+    for name, (tensor, shape) in expected.items():
+        if tuple(tensor.shape) != shape:
+            pretty = tuple("F" if s == -1 else s for s in shape)
+            raise ValueError(f"{name} must have shape {pretty} (N={n}, D={d}), got {tuple(tensor.shape)}")
+    for name, mask, tokens in (("video_mask", video_mask, video_tokens), ("text_mask", text_mask, text_tokens)):
+        if mask.dtype != torch.bool or tuple(mask.shape) != tuple(tokens.shape[:2]):
+            raise ValueError(f"{name} must be a bool tensor of shape {tuple(tokens.shape[:2])}, "
+                             f"got {mask.dtype} {tuple(mask.shape)}")
+        empty = (~mask.any(-1)).nonzero()
+        if len(empty):
+            raise ValueError(f"{name} row {int(empty[0])} has no valid token")
+    if n % k:
+        raise ValueError(f"N={n} clip-caption pairs is not divisible by clips_per_sequence={k}")
+    for name, tensor in (("pooled_video", pooled_video), ("pooled_text", pooled_text),
+                         ("video_tokens", video_tokens), ("text_tokens", text_tokens)):
+        if not tensor.is_floating_point():
+            raise ValueError(f"{name} must be a floating-point tensor, got {tensor.dtype}")
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{name} contains NaN or inf")

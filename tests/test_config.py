@@ -1,0 +1,61 @@
+import json
+
+import pytest
+
+from norton import NortonConfig
+from norton.config import SWITCHES, VARIANT_SWITCHES
+
+
+def test_variant_sets_switch_defaults():
+    for variant, switches in VARIANT_SWITCHES.items():
+        cfg = NortonConfig(variant=variant)
+        assert {k: getattr(cfg, k) for k in SWITCHES} == switches
+    assert NortonConfig().variant == "paper"
+
+
+def test_one_switch_overrides_alone():
+    cfg = NortonConfig(variant="official", mask_padding=True)
+    assert cfg.mask_padding is True
+    assert cfg.minmax_normalize is True and cfg.bucket_marginals == "dustbin"
+
+
+def test_replace_variant_keeps_explicit_switches_only():
+    cfg = NortonConfig(variant="paper", minmax_normalize=True)
+    official = cfg.replace(variant="official")
+    assert official.minmax_normalize is True
+    assert official.mask_padding is False and official.renormalize_plan_mass is True
+
+
+@pytest.mark.parametrize("variant", ["paper", "official"])
+def test_round_trips(variant, tmp_path):
+    cfg = NortonConfig(variant=variant, beta=0.5, prompt_ratio=None, alpha=0.2)
+    assert NortonConfig.from_dict(cfg.to_dict()) == cfg
+    assert NortonConfig.from_json(cfg.to_json()) == cfg
+    assert NortonConfig.from_yaml(cfg.to_yaml()) == cfg
+    (tmp_path / "c.yaml").write_text(cfg.to_yaml())
+    (tmp_path / "c.json").write_text(cfg.to_json())
+    assert NortonConfig.load(tmp_path / "c.yaml") == cfg
+    assert NortonConfig.load(tmp_path / "c.json") == cfg
+    assert json.loads(cfg.to_json())["prompt_ratio"] is None
+
+
+def test_unknown_key_is_named():
+    with pytest.raises(ValueError, match="sinkhorn_iterations"):
+        NortonConfig.from_dict({"sinkhorn_iterations": 10})
+    with pytest.raises(ValueError, match="epsilon"):
+        NortonConfig.from_yaml("epsilon: 0.1\n")
+
+
+@pytest.mark.parametrize("field,value", [
+    ("variant", "both"), ("eps_video", 0.0), ("eps_clip", -1.0), ("alpha", 0.0), ("beta", 1.5),
+    ("prompt_ratio", 0.0), ("clips_per_sequence", 0), ("sinkhorn_iters", 0),
+    ("bucket_marginals", "nope"), ("temperature", 0.0),
+])
+def test_bad_values_name_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        NortonConfig(**{field: value})
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="absent.yaml"):
+        NortonConfig.load(tmp_path / "absent.yaml")
