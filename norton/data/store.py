@@ -1,0 +1,180 @@
+"""Feature store: a folder of per-video (T, D) feature arrays, a manifest and HowTo100M captions."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from norton.data.captions import Captions, load_json, read_howto100m_json, write_howto100m_json, write_json_atomic
+
+FORMAT = "norton-feature-store"
+VERSION = 1
+MANIFEST = "manifest.json"
+CAPTIONS = "captions.json"
+FEATURES = "features"
+
+
+def check_video_id(video_id: str) -> str:
+    """Return `video_id` if it is usable as a file name, else raise ValueError."""
+    if not isinstance(video_id, str) or not video_id or video_id in (".", "..") or "/" in video_id or "\\" in video_id:
+        raise ValueError(f"video_id must be a non-empty string without path separators, got {video_id!r}")
+    return video_id
+
+
+def read_manifest(root: Path) -> dict:
+    """Load and check ROOT/manifest.json."""
+    path = root / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(f"feature store manifest not found: {path}")
+    manifest = load_json(path)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a feature store manifest (expected \"format\": \"{FORMAT}\")")
+    if manifest.get("version") != VERSION:
+        raise ValueError(f"{path}: unsupported version {manifest.get('version')!r}, expected {VERSION}")
+    for key, kind in (("feature_dim", int), ("fps", (int, float)), ("videos", dict), ("failed", dict)):
+        if not isinstance(manifest.get(key), kind):
+            raise ValueError(f"{path}: field {key!r} is missing or has the wrong type")
+    return manifest
+
+
+def load_features(path: Path, feature_dim: int | None = None) -> np.ndarray:
+    """Memory-map one (T, D) feature file; raise naming it when missing, corrupt or misshapen."""
+    if not path.is_file():
+        raise FileNotFoundError(f"feature file not found: {path}")
+    try:
+        features = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"{path}: corrupt feature file ({error})") from error
+    if features.ndim != 2 or features.shape[0] == 0:
+        raise ValueError(f"{path}: expected a (T, D) array with T >= 1, got shape {features.shape}")
+    if feature_dim is not None and features.shape[1] != feature_dim:
+        raise ValueError(f"{path}: feature dimension {features.shape[1]}, expected {feature_dim}")
+    return features
+
+
+class FeatureStoreWriter:
+    """Creates a feature store or resumes one; every write is atomic.
+
+    The manifest and captions.json are rewritten after every `flush_every` writes/failures (default:
+    each one). With a larger value use the writer as a context manager (or call flush()) so that
+    the last ones are recorded; unrecorded videos are simply redone on resume.
+    """
+
+    def __init__(self, root: str | os.PathLike, *, encoder: str, feature_dim: int, fps: float = 1.0,
+                 flush_every: int = 1):
+        if flush_every < 1:
+            raise ValueError(f"flush_every must be >= 1, got {flush_every}")
+        self.root = Path(root)
+        self.flush_every = flush_every
+        self.pending = 0
+        self.captions_changed = False
+        if (self.root / MANIFEST).exists():
+            self.manifest = read_manifest(self.root)
+            for key, value in (("encoder", encoder), ("feature_dim", feature_dim), ("fps", fps)):
+                if self.manifest.get(key) != value:
+                    raise ValueError(
+                        f"{self.root / MANIFEST}: cannot resume, store has {key}={self.manifest.get(key)!r} "
+                        f"but {value!r} was requested"
+                    )
+        else:
+            self.manifest = {"format": FORMAT, "version": VERSION, "fps": fps, "feature_dim": feature_dim,
+                             "encoder": encoder, "videos": {}, "failed": {}}
+        (self.root / FEATURES).mkdir(parents=True, exist_ok=True)
+        self.captions = read_howto100m_json(self.root / CAPTIONS) if (self.root / CAPTIONS).exists() else {}
+        write_json_atomic(self.root / MANIFEST, self.manifest)
+
+    def __enter__(self) -> FeatureStoreWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Write captions.json (if changed) and then the manifest, atomically."""
+        if self.captions_changed:
+            write_howto100m_json(self.root / CAPTIONS, self.captions)
+            self.captions_changed = False
+        write_json_atomic(self.root / MANIFEST, self.manifest)
+        self.pending = 0
+
+    def record(self) -> None:
+        """Count one change and flush when flush_every changes are pending."""
+        self.pending += 1
+        if self.pending >= self.flush_every:
+            self.flush()
+
+    def done(self, video_id: str) -> bool:
+        """True when the video's features are written and listed in the manifest."""
+        entry = self.manifest["videos"].get(video_id)
+        return entry is not None and (self.root / entry["features"]).is_file()
+
+    def write(self, video_id: str, features: np.ndarray, *, captions: Captions | None = None,
+              source: str | None = None) -> None:
+        """Save (T, D) features (and captions), then list the video in the manifest."""
+        check_video_id(video_id)
+        features = np.asarray(features)
+        if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] != self.manifest["feature_dim"]:
+            raise ValueError(f"features of {video_id!r}: expected shape (T>=1, {self.manifest['feature_dim']}), "
+                             f"got {features.shape}")
+        if not np.all(np.isfinite(features)):
+            raise ValueError(f"features of {video_id!r}: contain NaN or infinite values")
+        if captions is not None:
+            captions.validate(name=f"captions of {video_id!r}")
+        if features.dtype not in (np.float16, np.float32):
+            features = features.astype(np.float32)
+        relative = f"{FEATURES}/{video_id}.npy"
+        tmp = self.root / FEATURES / f".{video_id}.npy.tmp"
+        with open(tmp, "wb") as handle:
+            np.save(handle, features)
+        os.replace(tmp, self.root / relative)
+        if captions is not None:
+            self.captions[video_id] = captions
+            self.captions_changed = True
+        self.manifest["failed"].pop(video_id, None)
+        self.manifest["videos"][video_id] = {"features": relative, "num_seconds": int(features.shape[0]),
+                                             "source": source}
+        self.record()
+
+    def fail(self, video_id: str, reason: str) -> None:
+        """Record that a video could not be processed (it leaves the list of done videos)."""
+        self.manifest["videos"].pop(video_id, None)
+        self.manifest["failed"][video_id] = str(reason)
+        self.record()
+
+
+class FeatureStore:
+    """Read access to a feature store folder."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.manifest = read_manifest(self.root)
+        self.video_ids: list[str] = list(self.manifest["videos"])
+        self.feature_dim: int = self.manifest["feature_dim"]
+        self.fps: float = float(self.manifest["fps"])
+        self.encoder: str | None = self.manifest.get("encoder")
+        self.failed: dict[str, str] = dict(self.manifest["failed"])
+        self._captions: dict[str, Captions] | None = None
+
+    def __len__(self) -> int:
+        return len(self.video_ids)
+
+    def __contains__(self, video_id: str) -> bool:
+        return video_id in self.manifest["videos"]
+
+    def features(self, video_id: str) -> np.ndarray:
+        """(T, D) features of one video, memory-mapped."""
+        if video_id not in self:
+            raise KeyError(f"{self.root / MANIFEST}: no video {video_id!r} in the store")
+        return load_features(self.root / self.manifest["videos"][video_id]["features"], self.feature_dim)
+
+    def all_captions(self) -> dict[str, Captions]:
+        """Every video's captions from ROOT/captions.json (structure checked, not validated)."""
+        if self._captions is None:
+            path = self.root / CAPTIONS
+            self._captions = read_howto100m_json(path, validate=False) if path.exists() else {}
+        return self._captions
+
+    def captions(self, video_id: str) -> Captions | None:
+        """Captions of one video, or None when the store has none for it."""
+        return self.all_captions().get(video_id)

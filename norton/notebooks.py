@@ -1,0 +1,74 @@
+"""Run a parameterised notebook headless (papermill) and export it to a self-contained HTML report."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@dataclass
+class NotebookRun:
+    """Where an executed notebook left its outputs."""
+
+    notebook: Path   # the executed .ipynb
+    html: Path | None
+    metrics: dict[str, Any]
+
+
+def resolve_notebook(name: str | Path) -> Path:
+    """A notebook path, or the name of one in notebooks/ (with or without .ipynb)."""
+    path = Path(name)
+    for candidate in (path, NOTEBOOK_DIR / path, NOTEBOOK_DIR / f"{path}.ipynb"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"notebook not found: {name} (looked in {NOTEBOOK_DIR} too)")
+
+
+def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
+    """Names and default values of the notebook's `parameters` cell."""
+    import papermill
+
+    params = papermill.inspect_notebook(str(resolve_notebook(notebook)))
+    return {name: spec["default"] for name, spec in params.items()}
+
+
+def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
+    """Raise ValueError naming any parameter the notebook does not declare."""
+    known = notebook_parameters(notebook)
+    unknown = sorted(set(parameters) - set(known))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown} for notebook {notebook}; known: {sorted(known)}")
+
+
+def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict[str, Any] | None = None,
+                 *, html: bool = True, timeout: int = 1800) -> NotebookRun:
+    """Execute `notebook` with `parameters` (plus out_dir) into out_dir; return its metrics.json."""
+    import papermill
+
+    source = resolve_notebook(notebook)
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {**(parameters or {}), "out_dir": str(out_dir)}
+    check_parameters(source, parameters)
+    executed = out_dir / source.name
+    papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(out_dir),
+                               kernel_name="python3", progress_bar=False, execution_timeout=timeout)
+    report = export_html(executed) if html else None
+    metrics_path = out_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    return NotebookRun(notebook=executed, html=report, metrics=metrics)
+
+
+def export_html(executed: str | Path) -> Path:
+    """Write the executed notebook as HTML next to it (plotly's library is embedded, so it works offline)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    executed = Path(executed)
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    target = executed.with_suffix(".html")
+    target.write_text(body, encoding="utf-8")
+    return target

@@ -1,0 +1,33 @@
+"""Every notebook runs headless through papermill with small parameters and writes its metrics."""
+import pytest
+
+from conftest import REPO
+from norton.notebooks import check_parameters, notebook_parameters, run_notebook
+
+NOTEBOOKS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_with_smoke_parameters(name, tmp_path):
+    run = run_notebook(name, tmp_path, {"smoke": True})
+    assert run.notebook.is_file() and run.html.is_file()
+    assert run.metrics, f"{name} wrote no metrics.json"
+    html = run.html.read_text()
+    assert "plotly" in html.lower()
+
+
+def test_quickstart_metrics(tmp_path):
+    metrics = run_notebook("00_quickstart", tmp_path, {"smoke": True, "variant": "official"}, html=False).metrics
+    assert metrics["variant"] == "official" and metrics["pairs"] == 32
+    assert metrics["loss_total"] > 0 and metrics["misaligned_pairs"] > 0
+    # captions that describe nothing in their clip send more of their mass to the bucket
+    assert metrics["bucket_share_misaligned"] > metrics["bucket_share_aligned"]
+
+
+def test_unknown_parameter_is_rejected_before_running(tmp_path):
+    assert "prompt_ratio" in notebook_parameters("00_quickstart")
+    with pytest.raises(ValueError, match="promt_ratio"):
+        check_parameters("00_quickstart", {"promt_ratio": 0.1})
+    with pytest.raises(FileNotFoundError, match="no_such_notebook"):
+        run_notebook("no_such_notebook", tmp_path)
+    assert not any(tmp_path.iterdir())
