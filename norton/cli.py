@@ -8,6 +8,7 @@ import sys
 # subcommand -> module providing `configure(parser)` and `run(args) -> int`
 COMMANDS = {
     "demo": "norton.demo",
+    "extract": "norton.extract",
 }
 
 

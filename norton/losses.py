@@ -105,9 +105,10 @@ class NortonLoss(nn.Module):
     1 - beta of the rectified target. Cast the module (`.double()`) for float64 constants.
     """
 
-    def __init__(self, config: NortonConfig | None = None) -> None:
+    def __init__(self, config: NortonConfig | None = None, *, reference_similarity: bool = False) -> None:
         super().__init__()
         self.config = config or NortonConfig()
+        self.reference_similarity = reference_similarity  # materialise the N x N x W x F tensor
         log_scale = torch.tensor(math.log(1.0 / self.config.temperature))
         if self.config.learnable_temperature:
             self.log_logit_scale = nn.Parameter(log_scale)
@@ -133,7 +134,8 @@ class NortonLoss(nn.Module):
             mean_similarity = minmax(mean_similarity)
         fine_similarity = soft_max_similarity(
             text_tokens, video_tokens, text_mask, video_mask, cfg.alpha,
-            mask_padding=cfg.mask_padding, minmax_normalize=cfg.minmax_normalize)
+            mask_padding=cfg.mask_padding, minmax_normalize=cfg.minmax_normalize,
+            reference=self.reference_similarity)
         fused = (cfg.fusion_weight * mean_similarity + fine_similarity) / (cfg.fusion_weight + 1)
 
         bucket = None if cfg.prompt_ratio is None else bucket_value(fused, cfg.prompt_ratio)

@@ -33,6 +33,23 @@ def minmax(x: Tensor) -> Tensor:
     return (x - low) / (high - low)
 
 
+# Padding is folded into the matmul: two extra coordinates give every (word, frame) pair that
+# involves a padded token a cosine of -PAD_SCORE, whose exponential is exactly 0.
+PAD_SCORE = 1e4
+# exp((cos - 1) / alpha) >= exp(-2 / alpha) must stay a normal float; below this alpha (per dtype)
+# the log-sum-exps are taken with the max-subtracting torch.logsumexp instead.
+SHIFTED_EXP_LIMIT = {torch.float32: 80.0, torch.float64: 700.0}
+
+
+def _with_padding_coordinates(text: Tensor, video: Tensor, text_mask: Tensor, video_mask: Tensor
+                              ) -> tuple[Tensor, Tensor]:
+    """(N, W, D+2) and (N, F, D+2) tokens whose dot product is the cosine, or -PAD_SCORE at padding."""
+    pad_word, pad_frame = (~text_mask).to(text.dtype), (~video_mask).to(video.dtype)
+    text = torch.cat([text, (1 - pad_word)[..., None], -PAD_SCORE * pad_word[..., None]], -1)
+    video = torch.cat([video, -PAD_SCORE * pad_frame[..., None], torch.ones_like(pad_frame)[..., None]], -1)
+    return text, video
+
+
 class _SoftMaxSums(torch.autograd.Function):
     """Sums of masked log-sum-exps over the frame-word tensor, chunked; recomputed in backward."""
 
@@ -41,13 +58,12 @@ class _SoftMaxSums(torch.autograd.Function):
                 alpha: float, chunk: int) -> tuple[Tensor, Tensor]:
         ctx.save_for_backward(text, video, text_mask, video_mask)
         ctx.alpha, ctx.chunk = alpha, chunk
+        text_ext, video_ext = _with_padding_coordinates(text, video, text_mask, video_mask)
         t2v, v2t = [], []
         for start in range(0, text.shape[0], chunk):
             sl = slice(start, start + chunk)
-            s = _scaled_scores(text[sl], video, text_mask[sl], video_mask, alpha)
-            words = torch.logsumexp(s, dim=3)   # (c, N, W): word -> its best frames
-            frames = torch.logsumexp(s, dim=2)  # (c, N, F): frame -> its best words
-            t2v.append(words.masked_fill(~text_mask[sl, None, :], 0).sum(-1))
+            words, frames = _chunk_lse(text_ext[sl], video_ext, alpha)  # (c, W, N), (c, N, F)
+            t2v.append(words.masked_fill(~text_mask[sl, :, None], 0).sum(1))
             v2t.append(frames.masked_fill(~video_mask[None], 0).sum(-1))
         return alpha * torch.cat(t2v), alpha * torch.cat(v2t)
 
@@ -55,26 +71,60 @@ class _SoftMaxSums(torch.autograd.Function):
     def backward(ctx, grad_t2v: Tensor, grad_v2t: Tensor):
         text, video, text_mask, video_mask = ctx.saved_tensors
         alpha, chunk = ctx.alpha, ctx.chunk
+        text_ext, video_ext = _with_padding_coordinates(text, video, text_mask, video_mask)
+        n, frames_per_clip, dim = video_ext.shape
+        video_flat = video_ext.reshape(n * frames_per_clip, dim)
         grad_text = torch.empty_like(text)
-        grad_video = torch.zeros_like(video)
+        grad_video = torch.zeros_like(video_flat)
         for start in range(0, text.shape[0], chunk):
             sl = slice(start, start + chunk)
-            s = _scaled_scores(text[sl], video, text_mask[sl], video_mask, alpha)
-            # d(alpha*LSE_f(s/alpha))/d cos = softmax over frames; likewise softmax over words.
-            g = torch.softmax(s, dim=3) * grad_t2v[sl, :, None, None]
-            g = g + torch.softmax(s, dim=2) * grad_v2t[sl, :, None, None]
-            g = g.masked_fill(~(text_mask[sl, None, :, None] & video_mask[None, :, None, :]), 0)
-            grad_text[sl] = torch.einsum("abwf,bfd->awd", g, video)
-            grad_video += torch.einsum("abwf,awd->bfd", g, text[sl])
-        return grad_text, grad_video, None, None, None, None
+            # d(alpha*LSE_f(cos/alpha))/d cos = softmax over frames; likewise softmax over words
+            weights = _chunk_softmax_sum(text_ext[sl], video_ext, alpha, grad_t2v[sl], grad_v2t[sl])
+            weights = weights.reshape(-1, n * frames_per_clip)   # (c*W, N*F)
+            grad_text[sl] = (weights @ video_flat).view(-1, text.shape[1], dim)[..., :-2]
+            grad_video += weights.transpose(0, 1) @ text_ext[sl].reshape(-1, dim)
+        return grad_text, grad_video.view(n, frames_per_clip, dim)[..., :-2], None, None, None, None
 
 
-def _scaled_scores(text: Tensor, video: Tensor, text_mask: Tensor, video_mask: Tensor,
-                   alpha: float) -> Tensor:
-    """cos/alpha for every (caption, clip, word, frame), -inf where a token is padding: (c, N, W, F)."""
-    s = torch.einsum("awd,bfd->abwf", text, video) / alpha
-    valid = text_mask[:, None, :, None] & video_mask[None, :, None, :]
-    return s.masked_fill(~valid, -math.inf)
+def _chunk_scores(text: Tensor, video: Tensor) -> Tensor:
+    """Cosines (c, W, N, F) of a chunk of captions against every clip (-PAD_SCORE at padding)."""
+    c, words, dim = text.shape
+    n, frames, _ = video.shape
+    s = text.reshape(c * words, dim) @ video.reshape(n * frames, dim).transpose(0, 1)
+    return s.view(c, words, n, frames)
+
+
+def _shifted_exp(s: Tensor, alpha: float) -> Tensor | None:
+    """exp((s - 1) / alpha) in place (cosines <= 1 cannot overflow), or None when it could underflow."""
+    if 2.0 / alpha >= SHIFTED_EXP_LIMIT.get(s.dtype, 0.0):
+        return None
+    return s.sub_(1.0).div_(alpha).exp_()
+
+
+def _chunk_lse(text: Tensor, video: Tensor, alpha: float) -> tuple[Tensor, Tensor]:
+    """log-sum-exp of cos/alpha over frames (c, W, N) and over words (c, N, F); -inf for padding."""
+    s = _chunk_scores(text, video)
+    e = _shifted_exp(s, alpha)
+    if e is None:
+        s = s / alpha
+        return torch.logsumexp(s, 3), torch.logsumexp(s, 1)
+    return e.sum(3).log_().add_(1.0 / alpha), e.sum(1).log_().add_(1.0 / alpha)
+
+
+def _chunk_softmax_sum(text: Tensor, video: Tensor, alpha: float, grad_t2v: Tensor,
+                       grad_v2t: Tensor) -> Tensor:
+    """(c, W, N, F): softmax over frames * grad_t2v + softmax over words * grad_v2t (0 at padding)."""
+    s = _chunk_scores(text, video)
+    e = _shifted_exp(s, alpha)
+    if e is None:  # padded tokens are zero vectors, so whatever weight they get moves nothing
+        s = s / alpha
+        return (torch.softmax(s, 3) * grad_t2v[:, None, :, None]
+                + torch.softmax(s, 1) * grad_v2t[:, None, :, None])
+    per_word = grad_t2v[:, None, :] / e.sum(3)    # (c, W, N); padded words: x / 0
+    per_frame = grad_v2t[:, :, None] / e.sum(1)   # (c, N, F); padded frames: x / 0
+    per_word = torch.nan_to_num(per_word, nan=0.0, posinf=0.0, neginf=0.0)
+    per_frame = torch.nan_to_num(per_frame, nan=0.0, posinf=0.0, neginf=0.0)
+    return e.mul_(per_word[..., None] + per_frame[:, None])
 
 
 def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor, video_mask: Tensor,

@@ -1,0 +1,222 @@
+"""S3D-G video network (MIL-NCE HowTo100M variant): parameter names match `s3d_howto100m.pth`."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Inception widths (branch0, branch1 reduce, branch1, branch2 reduce, branch2, branch3) per block
+INCEPTION_WIDTHS = {
+    "mixed_3b": (64, 96, 128, 16, 32, 32),
+    "mixed_3c": (128, 128, 192, 32, 96, 64),
+    "mixed_4b": (192, 96, 208, 16, 48, 64),
+    "mixed_4c": (160, 112, 224, 24, 64, 64),
+    "mixed_4d": (128, 128, 256, 24, 64, 64),
+    "mixed_4e": (112, 144, 288, 32, 64, 64),
+    "mixed_4f": (256, 160, 320, 32, 128, 128),
+    "mixed_5b": (256, 160, 320, 32, 128, 128),
+    "mixed_5c": (384, 192, 384, 48, 128, 128),
+}
+# max-pools (kernel, stride) with TensorFlow 'SAME' padding, applied before the named block
+POOLS_BEFORE = {
+    "conv_2b": ((1, 3, 3), (1, 2, 2)),
+    "mixed_3b": ((1, 3, 3), (1, 2, 2)),
+    "mixed_4b": ((3, 3, 3), (2, 2, 2)),
+    "mixed_5b": ((2, 2, 2), (2, 2, 2)),
+}
+
+
+@dataclass
+class S3DConfig:
+    """Sizes of S3D-G and of the optional MIL-NCE text branch (defaults: the HowTo100M release)."""
+
+    embed_dim: int = 512  # joint text-video space
+    gating: bool = True  # self-gating after conv_2c and on every inception branch (the "G" of S3D-G)
+    with_text: bool = False  # word-embedding text branch `text_module`
+    vocab_size: int = 66250  # 0 is padding; word i of the dictionary is token i + 1
+    word_dim: int = 300
+    text_hidden: int = 2048
+    max_words: int = 16
+
+
+class STConv(nn.Module):
+    """Conv3d + BatchNorm + ReLU; `separable` splits a k×k×k kernel into (1,k,k) then (k,1,1)."""
+
+    def __init__(self, in_dim: int, out_dim: int, kernel: tuple[int, int, int], stride=1, padding=0,
+                 separable: bool = False):
+        super().__init__()
+        self.separable = separable
+        if separable:
+            k, p = kernel[0], padding
+            self.conv1 = nn.Conv3d(in_dim, out_dim, (1, k, k), padding=(0, p, p), bias=False)
+            self.bn1 = nn.BatchNorm3d(out_dim)
+            self.conv2 = nn.Conv3d(out_dim, out_dim, (k, 1, 1), padding=(p, 0, 0), bias=False)
+            self.bn2 = nn.BatchNorm3d(out_dim)
+        else:
+            self.conv1 = nn.Conv3d(in_dim, out_dim, kernel, stride=stride, padding=padding, bias=False)
+            self.bn1 = nn.BatchNorm3d(out_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.bn1(self.conv1(x)))
+        if self.separable:
+            x = F.relu(self.bn2(self.conv2(x)))
+        return x
+
+
+class SelfGating(nn.Module):
+    """Scale each channel by sigmoid(W · mean over time and space + b)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, T, H, W)
+        weights = torch.sigmoid(self.fc(x.mean(dim=(2, 3, 4))))  # (B, C)
+        return x * weights[:, :, None, None, None]
+
+
+class Inception(nn.Module):
+    """Four branches (1x1; 1x1 -> sep 3x3; 1x1 -> sep 3x3; maxpool -> 1x1), each optionally gated."""
+
+    def __init__(self, in_dim: int, widths: tuple[int, int, int, int, int, int], gating: bool = True):
+        super().__init__()
+        b0, b1a, b1, b2a, b2, b3 = widths
+        self.conv_b0 = STConv(in_dim, b0, (1, 1, 1))
+        self.conv_b1_a = STConv(in_dim, b1a, (1, 1, 1))
+        self.conv_b1_b = STConv(b1a, b1, (3, 3, 3), padding=1, separable=True)
+        self.conv_b2_a = STConv(in_dim, b2a, (1, 1, 1))
+        self.conv_b2_b = STConv(b2a, b2, (3, 3, 3), padding=1, separable=True)
+        self.conv_b3_b = STConv(in_dim, b3, (1, 1, 1))
+        self.gates = None
+        if gating:
+            self.gating_b0, self.gating_b1 = SelfGating(b0), SelfGating(b1)
+            self.gating_b2, self.gating_b3 = SelfGating(b2), SelfGating(b3)
+            self.gates = [self.gating_b0, self.gating_b1, self.gating_b2, self.gating_b3]
+        self.out_dim = b0 + b1 + b2 + b3
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branches = [
+            self.conv_b0(x),
+            self.conv_b1_b(self.conv_b1_a(x)),
+            self.conv_b2_b(self.conv_b2_a(x)),
+            self.conv_b3_b(F.max_pool3d(x, 3, stride=1, padding=1)),
+        ]
+        if self.gates is not None:
+            branches = [gate(b) for gate, b in zip(self.gates, branches)]
+        return torch.cat(branches, dim=1)
+
+
+def max_pool_same(x: torch.Tensor, kernel: tuple[int, int, int], stride: tuple[int, int, int]) -> torch.Tensor:
+    """Max-pool with TensorFlow-style 'SAME' padding (zeros, extra pad at the end, ceil mode)."""
+    pads: list[int] = []
+    for k, s in zip(reversed(kernel), reversed(stride)):  # F.pad wants (W, H, T) order
+        total = max(k - s, 0)
+        pads += [total // 2, total - total // 2]
+    return F.max_pool3d(F.pad(x, pads), kernel, stride, ceil_mode=True)
+
+
+def space_to_depth(video: torch.Tensor) -> torch.Tensor:
+    """(B, C, T, H, W) -> (B, 8C, T/2, H/2, W/2): each 2×2×2 block becomes channels (dt, dh, dw, c)."""
+    b, c, t, h, w = video.shape
+    if t % 2 or h % 2 or w % 2:
+        raise ValueError(f"S3D input needs even T, H and W, got shape {tuple(video.shape)}")
+    x = video.reshape(b, c, t // 2, 2, h // 2, 2, w // 2, 2)
+    return x.permute(0, 3, 5, 7, 1, 2, 4, 6).reshape(b, 8 * c, t // 2, h // 2, w // 2)
+
+
+class S3DTextEmbedding(nn.Module):
+    """MIL-NCE text branch: word embeddings -> Linear+ReLU -> max over words -> Linear."""
+
+    def __init__(self, config: S3DConfig):
+        super().__init__()
+        self.max_words = config.max_words
+        self.word_embd = nn.Embedding(config.vocab_size, config.word_dim)
+        self.fc1 = nn.Linear(config.word_dim, config.text_hidden)
+        self.fc2 = nn.Linear(config.text_hidden, config.embed_dim)
+
+    def tokenize(self, sentences: list[str], vocabulary: dict[str, int]) -> torch.Tensor:
+        """(B, max_words) token ids: lower-cased words found in `vocabulary` (word -> id >= 1), 0-padded."""
+        ids = torch.zeros(len(sentences), self.max_words, dtype=torch.long)
+        for row, sentence in enumerate(sentences):
+            tokens = [vocabulary[w] for w in re.findall(r"[\w']+", sentence.lower()) if w in vocabulary]
+            tokens = tokens[: self.max_words]
+            ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+        return ids
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:  # (B, L) -> (B, embed_dim)
+        hidden = F.relu(self.fc1(self.word_embd(token_ids)))  # (B, L, text_hidden)
+        return self.fc2(hidden.max(dim=1).values)
+
+
+@dataclass
+class S3DOutput:
+    """Video outputs: the joint-space embedding and the pooled mixed_5c features."""
+
+    video_embedding: torch.Tensor  # (B, embed_dim)
+    mixed_5c: torch.Tensor  # (B, 1024)
+
+
+class S3DG(nn.Module):
+    """S3D-G with the space-to-depth stem of the MIL-NCE release; input (B, 3, T, H, W) in [0, 1]."""
+
+    def __init__(self, config: S3DConfig | None = None):
+        super().__init__()
+        self.config = config = config or S3DConfig()
+        self.conv1 = STConv(24, 64, (2, 4, 4), padding=(1, 2, 2))
+        self.conv_2b = STConv(64, 64, (1, 1, 1))
+        self.conv_2c = STConv(64, 192, (3, 3, 3), padding=1, separable=True)
+        if config.gating:
+            self.gating = SelfGating(192)
+        dim = 192
+        for name, widths in INCEPTION_WIDTHS.items():
+            block = Inception(dim, widths, config.gating)
+            self.add_module(name, block)
+            dim = block.out_dim
+        self.fc = nn.Linear(dim, config.embed_dim)
+        if config.with_text:
+            self.text_module = S3DTextEmbedding(config)
+        for module in self.modules():  # variance-preserving init so random weights keep a signal to the end
+            if isinstance(module, nn.Conv3d):
+                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+
+    def forward(self, video: torch.Tensor) -> S3DOutput:  # (B, 3, T, H, W), T, H, W even
+        x = self.conv1(space_to_depth(video))[:, :, 1:, 1:, 1:]  # drop the first row: TF 'SAME' padding
+        for name in ["conv_2b", "conv_2c", *INCEPTION_WIDTHS]:
+            if name in POOLS_BEFORE:
+                x = max_pool_same(x, *POOLS_BEFORE[name])
+            x = getattr(self, name)(x)
+            if name == "conv_2c" and self.config.gating:
+                x = self.gating(x)
+        pooled = x.mean(dim=(2, 3, 4))  # (B, 1024)
+        return S3DOutput(video_embedding=self.fc(pooled), mixed_5c=pooled)
+
+
+def load_s3d_howto100m(path: str | os.PathLike, *, with_text: bool = False, map_location="cpu") -> S3DG:
+    """S3D-G with weights from the MIL-NCE `s3d_howto100m.pth` (strict: every name and shape must match)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"S3D checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises many types for a bad file
+        raise ValueError(f"{path}: not a readable PyTorch state dict ({error})") from error
+    state = {k.removeprefix("module."): v for k, v in state.get("state_dict", state).items()}
+    if not with_text:
+        state = {k: v for k, v in state.items() if not k.startswith("text_module.")}
+    model = S3DG(S3DConfig(with_text=with_text))
+    expected = model.state_dict()
+    for key in expected:  # BatchNorm step counters, absent from some checkpoints, are never used in eval
+        if key.endswith("num_batches_tracked"):
+            state.setdefault(key, expected[key])
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise ValueError(f"{path}: not an S3D-G HowTo100M checkpoint; "
+                         f"missing {missing[:5]}, unexpected {unexpected[:5]}")
+    for key, value in state.items():
+        if tuple(value.shape) != tuple(expected[key].shape):
+            raise ValueError(f"{path}: {key} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}")
+    model.load_state_dict(state, strict=True)
+    return model.eval()
