@@ -33,122 +33,131 @@ def minmax(x: Tensor) -> Tensor:
     return (x - low) / (high - low)
 
 
-# Padding is folded into the matmul: two extra coordinates give every (word, frame) pair that
-# involves a padded token a cosine of -PAD_SCORE, whose exponential is exactly 0.
-PAD_SCORE = 1e4
 # exp((cos - 1) / alpha) >= exp(-2 / alpha) must stay a normal float; below this alpha (per dtype)
-# the log-sum-exps are taken with the max-subtracting torch.logsumexp instead.
+# the log-sum-exps subtract their own maxima instead.
 SHIFTED_EXP_LIMIT = {torch.float32: 80.0, torch.float64: 700.0}
+# The exponentials of all chunks are kept for the backward pass when they total at most this many
+# entries (2**25 = 128 MiB in fp32); beyond it the backward pass recomputes them chunk by chunk.
+SAVE_ELEMENTS = 2**25
 
 
-def _with_padding_coordinates(text: Tensor, video: Tensor, text_mask: Tensor, video_mask: Tensor
-                              ) -> tuple[Tensor, Tensor]:
-    """(N, W, D+2) and (N, F, D+2) tokens whose dot product is the cosine, or -PAD_SCORE at padding."""
-    pad_word, pad_frame = (~text_mask).to(text.dtype), (~video_mask).to(video.dtype)
-    text = torch.cat([text, (1 - pad_word)[..., None], -PAD_SCORE * pad_word[..., None]], -1)
-    video = torch.cat([video, -PAD_SCORE * pad_frame[..., None], torch.ones_like(pad_frame)[..., None]], -1)
-    return text, video
+def _caption_chunks(words_per_caption: list[int], rows_per_chunk: int) -> list[tuple[int, int, int, int]]:
+    """Split captions into runs of at most rows_per_chunk words (at least one caption each):
+    (first caption, end caption, first word row, end word row)."""
+    chunks, a0, r0, rows = [], 0, 0, 0
+    for a, count in enumerate(words_per_caption):
+        if rows and rows + count > rows_per_chunk:
+            chunks.append((a0, a, r0, r0 + rows))
+            a0, r0, rows = a, r0 + rows, 0
+        rows += count
+    chunks.append((a0, len(words_per_caption), r0, r0 + rows))
+    return chunks
+
+
+def _chunk_exponentials(text: Tensor, video: Tensor, word_caption: Tensor, frame_clip: Tensor,
+                        n_captions: int, n_clips: int, alpha: float) -> tuple[Tensor, ...]:
+    """For a chunk of words (R, D) of n_captions captions against all frames (T_f, D):
+    exponentials and their sums over each clip's frames (R, N) and over each caption's words
+    (c, T_f), plus the log-sum-exps (R, N) and (c, T_f). E_words is E_frames when one shift fits."""
+    s = text @ video.transpose(0, 1)  # (R, T_f) cosines of valid tokens only
+    if s.dtype in (torch.float16, torch.bfloat16):
+        s = s.float()
+    rows = s.shape[0]
+    if 2.0 / alpha < SHIFTED_EXP_LIMIT.get(s.dtype, 0.0):  # one shift for every sum: cos <= 1
+        e_words = e_frames = s.sub_(1.0).div_(alpha).exp_()
+        word_shift = frame_shift = 1.0 / alpha
+    else:  # small alpha: subtract each (word, clip) and each (caption, frame) maximum
+        s = s.div_(alpha)
+        word_shift = s.new_full((rows, n_clips), -math.inf).scatter_reduce_(
+            1, frame_clip.expand(rows, -1), s, "amax")                       # (R, N)
+        frame_shift = s.new_full((n_captions, s.shape[1]), -math.inf).scatter_reduce_(
+            0, word_caption[:, None].expand_as(s), s, "amax")                # (c, T_f)
+        e_words = (s - word_shift[:, frame_clip]).exp_()
+        e_frames = s.sub_(frame_shift[word_caption]).exp_()
+    word_sums = s.new_zeros(rows, n_clips).index_add_(1, frame_clip, e_words)
+    frame_sums = s.new_zeros(n_captions, s.shape[1]).index_add_(0, word_caption, e_frames)
+    word_lse = word_sums.log() + word_shift
+    frame_lse = frame_sums.log() + frame_shift
+    return e_words, e_frames, word_sums, frame_sums, word_lse, frame_lse
 
 
 class _SoftMaxSums(torch.autograd.Function):
-    """Sums of masked log-sum-exps over the frame-word tensor, chunked; recomputed in backward."""
+    """Per (caption, clip): sums over valid words of alpha*LSE over frames, and over valid frames
+    of alpha*LSE over words; computed on packed valid tokens, in chunks of whole captions."""
 
     @staticmethod
-    def forward(ctx, text: Tensor, video: Tensor, text_mask: Tensor, video_mask: Tensor,
-                alpha: float, chunk: int) -> tuple[Tensor, Tensor]:
-        ctx.save_for_backward(text, video, text_mask, video_mask)
-        ctx.alpha, ctx.chunk = alpha, chunk
-        text_ext, video_ext = _with_padding_coordinates(text, video, text_mask, video_mask)
-        t2v, v2t = [], []
-        for start in range(0, text.shape[0], chunk):
-            sl = slice(start, start + chunk)
-            words, frames = _chunk_lse(text_ext[sl], video_ext, alpha)  # (c, W, N), (c, N, F)
-            t2v.append(words.masked_fill(~text_mask[sl, :, None], 0).sum(1))
-            v2t.append(frames.masked_fill(~video_mask[None], 0).sum(-1))
-        return alpha * torch.cat(t2v), alpha * torch.cat(v2t)
+    def forward(ctx, text: Tensor, video: Tensor, word_caption: Tensor, frame_clip: Tensor,
+                words_per_caption: list[int], n_clips: int, alpha: float, chunk_elements: int,
+                save_elements: int) -> tuple[Tensor, Tensor]:
+        rows_per_chunk = max(1, chunk_elements // max(1, video.shape[0]))
+        chunks = _caption_chunks(words_per_caption, rows_per_chunk)
+        dtype = torch.float32 if text.dtype in (torch.float16, torch.bfloat16) else text.dtype
+        t2v = text.new_zeros(len(words_per_caption), n_clips, dtype=dtype)
+        v2t = torch.zeros_like(t2v)
+        save = text.shape[0] * video.shape[0] <= save_elements
+        saved = []
+        for a0, a1, r0, r1 in chunks:
+            local_caption = word_caption[r0:r1] - a0
+            parts = _chunk_exponentials(text[r0:r1], video, local_caption, frame_clip, a1 - a0, n_clips, alpha)
+            word_lse, frame_lse = parts[4], parts[5]
+            t2v[a0:a1].index_add_(0, local_caption, word_lse)
+            v2t[a0:a1].index_add_(1, frame_clip, frame_lse)
+            if save:
+                saved.append(parts[:4])
+        ctx.save_for_backward(text, video, word_caption, frame_clip)
+        ctx.chunks, ctx.saved, ctx.n_clips, ctx.alpha = chunks, saved, n_clips, alpha
+        return alpha * t2v, alpha * v2t
 
     @staticmethod
     def backward(ctx, grad_t2v: Tensor, grad_v2t: Tensor):
-        text, video, text_mask, video_mask = ctx.saved_tensors
-        alpha, chunk = ctx.alpha, ctx.chunk
-        text_ext, video_ext = _with_padding_coordinates(text, video, text_mask, video_mask)
-        n, frames_per_clip, dim = video_ext.shape
-        video_flat = video_ext.reshape(n * frames_per_clip, dim)
+        text, video, word_caption, frame_clip = ctx.saved_tensors
         grad_text = torch.empty_like(text)
-        grad_video = torch.zeros_like(video_flat)
-        for start in range(0, text.shape[0], chunk):
-            sl = slice(start, start + chunk)
-            # d(alpha*LSE_f(cos/alpha))/d cos = softmax over frames; likewise softmax over words
-            weights = _chunk_softmax_sum(text_ext[sl], video_ext, alpha, grad_t2v[sl], grad_v2t[sl])
-            weights = weights.reshape(-1, n * frames_per_clip)   # (c*W, N*F)
-            grad_text[sl] = (weights @ video_flat).view(-1, text.shape[1], dim)[..., :-2]
-            grad_video += weights.transpose(0, 1) @ text_ext[sl].reshape(-1, dim)
-        return grad_text, grad_video.view(n, frames_per_clip, dim)[..., :-2], None, None, None, None
-
-
-def _chunk_scores(text: Tensor, video: Tensor) -> Tensor:
-    """Cosines (c, W, N, F) of a chunk of captions against every clip (-PAD_SCORE at padding)."""
-    c, words, dim = text.shape
-    n, frames, _ = video.shape
-    s = text.reshape(c * words, dim) @ video.reshape(n * frames, dim).transpose(0, 1)
-    return s.view(c, words, n, frames)
-
-
-def _shifted_exp(s: Tensor, alpha: float) -> Tensor | None:
-    """exp((s - 1) / alpha) in place (cosines <= 1 cannot overflow), or None when it could underflow."""
-    if 2.0 / alpha >= SHIFTED_EXP_LIMIT.get(s.dtype, 0.0):
-        return None
-    return s.sub_(1.0).div_(alpha).exp_()
-
-
-def _chunk_lse(text: Tensor, video: Tensor, alpha: float) -> tuple[Tensor, Tensor]:
-    """log-sum-exp of cos/alpha over frames (c, W, N) and over words (c, N, F); -inf for padding."""
-    s = _chunk_scores(text, video)
-    e = _shifted_exp(s, alpha)
-    if e is None:
-        s = s / alpha
-        return torch.logsumexp(s, 3), torch.logsumexp(s, 1)
-    return e.sum(3).log_().add_(1.0 / alpha), e.sum(1).log_().add_(1.0 / alpha)
-
-
-def _chunk_softmax_sum(text: Tensor, video: Tensor, alpha: float, grad_t2v: Tensor,
-                       grad_v2t: Tensor) -> Tensor:
-    """(c, W, N, F): softmax over frames * grad_t2v + softmax over words * grad_v2t (0 at padding)."""
-    s = _chunk_scores(text, video)
-    e = _shifted_exp(s, alpha)
-    if e is None:  # padded tokens are zero vectors, so whatever weight they get moves nothing
-        s = s / alpha
-        return (torch.softmax(s, 3) * grad_t2v[:, None, :, None]
-                + torch.softmax(s, 1) * grad_v2t[:, None, :, None])
-    per_word = grad_t2v[:, None, :] / e.sum(3)    # (c, W, N); padded words: x / 0
-    per_frame = grad_v2t[:, :, None] / e.sum(1)   # (c, N, F); padded frames: x / 0
-    per_word = torch.nan_to_num(per_word, nan=0.0, posinf=0.0, neginf=0.0)
-    per_frame = torch.nan_to_num(per_frame, nan=0.0, posinf=0.0, neginf=0.0)
-    return e.mul_(per_word[..., None] + per_frame[:, None])
+        grad_video = torch.zeros_like(video)
+        for index, (a0, a1, r0, r1) in enumerate(ctx.chunks):
+            local_caption = word_caption[r0:r1] - a0
+            if ctx.saved:
+                e_words, e_frames, word_sums, frame_sums = ctx.saved[index]
+            else:
+                e_words, e_frames, word_sums, frame_sums, _, _ = _chunk_exponentials(
+                    text[r0:r1], video, local_caption, frame_clip, a1 - a0, ctx.n_clips, ctx.alpha)
+            # d(alpha*LSE(cos/alpha))/d cos is the softmax: over a clip's frames, over a caption's words
+            per_word = grad_t2v[a0:a1][local_caption] / word_sums       # (R, N)
+            per_frame = grad_v2t[a0:a1][:, frame_clip] / frame_sums     # (c, T_f)
+            weights = e_words * per_word[:, frame_clip]
+            weights = weights + e_frames * per_frame[local_caption]     # (R, T_f)
+            weights = weights.to(text.dtype)
+            grad_text[r0:r1] = weights @ video
+            grad_video += weights.transpose(0, 1) @ text[r0:r1]
+        ctx.saved = None
+        return grad_text, grad_video, None, None, None, None, None, None, None
 
 
 def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor, video_mask: Tensor,
-                    alpha: float, *, mask_padding: bool = True, chunk_elements: int = CHUNK_ELEMENTS
-                    ) -> tuple[Tensor, Tensor]:
+                    alpha: float, *, mask_padding: bool = True, chunk_elements: int = CHUNK_ELEMENTS,
+                    save_elements: int = SAVE_ELEMENTS) -> tuple[Tensor, Tensor]:
     """(t2v, v2t), each (N_captions, N_clips), of the soft-maximum similarity; see the module doc.
 
-    Memory: the (N, N, W, F) frame-word tensor is never held whole; forward and backward work on
-    chunks of caption rows of at most `chunk_elements` entries each (a few such buffers alive at
-    once: about 4 * chunk_elements * itemsize bytes beyond inputs and outputs), recomputing the
-    scores in the backward pass instead of storing them.
+    Works on the valid tokens only (T_w words, T_f frames), so padding costs nothing. Memory: the
+    T_w x T_f word-frame matrix is never held whole; forward and backward go through chunks of
+    whole captions of at most `chunk_elements` entries (a few such buffers alive at once: about
+    4 * chunk_elements * 4 bytes). The chunks' exponentials are kept for the backward pass when
+    T_w * T_f <= `save_elements`, and recomputed otherwise.
     """
-    n_text, words = text_tokens.shape[:2]
-    n_video, frames = video_tokens.shape[:2]
-    text = F.normalize(text_tokens, dim=-1).masked_fill(~text_mask[..., None], 0)
-    video = F.normalize(video_tokens, dim=-1).masked_fill(~video_mask[..., None], 0)
-    chunk = max(1, chunk_elements // max(1, n_video * words * frames))
-    t2v, v2t = _SoftMaxSums.apply(text, video, text_mask, video_mask, float(alpha), chunk)
-    n_t = text_mask.sum(-1).to(t2v.dtype)[:, None]   # (N, 1) words per caption
-    n_v = video_mask.sum(-1).to(t2v.dtype)[None, :]  # (1, N) frames per clip
+    n_captions, words = text_tokens.shape[:2]
+    n_clips, frames = video_tokens.shape[:2]
+    text = F.normalize(text_tokens[text_mask], dim=-1)      # (T_w, D), caption-major
+    video = F.normalize(video_tokens[video_mask], dim=-1)   # (T_f, D), clip-major
+    word_caption = text_mask.nonzero()[:, 0]
+    frame_clip = video_mask.nonzero()[:, 0]
+    n_t = text_mask.sum(-1)
+    t2v, v2t = _SoftMaxSums.apply(text, video, word_caption, frame_clip, n_t.tolist(), n_clips,
+                                  float(alpha), chunk_elements, save_elements)
+    n_t = n_t.to(t2v.dtype)[:, None]                        # (N, 1) words per caption
+    n_v = video_mask.sum(-1).to(t2v.dtype)[None, :]         # (1, N) frames per clip
     if not mask_padding:  # the released code's padding leak, in closed form
         t2v = t2v + (words - n_t) * alpha * n_v.log()
         v2t = v2t + (frames - n_v) * alpha * n_t.log()
-    return t2v / n_t, v2t / n_v
+    return (t2v / n_t).to(text_tokens.dtype), (v2t / n_v).to(text_tokens.dtype)
 
 
 def soft_max_scores_reference(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor,

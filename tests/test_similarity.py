@@ -43,22 +43,25 @@ def loop_scores(text, video, text_mask, video_mask, alpha, mask_padding):
 def test_chunked_and_reference_match_loops(mask_padding, alpha):
     args = tokens()
     expected = loop_scores(*args, alpha, mask_padding)
-    for got in (soft_max_scores(*args, alpha, mask_padding=mask_padding, chunk_elements=100),
+    for got in (soft_max_scores(*args, alpha, mask_padding=mask_padding),
+                soft_max_scores(*args, alpha, mask_padding=mask_padding, chunk_elements=100),
                 soft_max_scores_reference(*args, alpha, mask_padding=mask_padding)):
         for g, e in zip(got, expected):
             assert torch.allclose(g, e, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("save_elements", [0, 10**6])  # recompute in backward / keep exponentials
 @pytest.mark.parametrize("mask_padding,alpha,dtype", [
     (True, 0.5, torch.float64), (False, 0.5, torch.float64),
     (True, 0.01, torch.float32),  # small alpha in float32: the max-subtracting fallback
     (True, 0.1, torch.float32),
 ])
-def test_chunked_gradients_match_reference(mask_padding, alpha, dtype):
+def test_chunked_gradients_match_reference(mask_padding, alpha, dtype, save_elements):
     text, video, tm, vm = (x.to(dtype) if x.is_floating_point() else x for x in tokens(seed=1))
     weights = torch.randn(2, 6, 6, dtype=dtype, generator=torch.Generator().manual_seed(5))
     results = []
-    for fn, kw in ((soft_max_scores, {"chunk_elements": 200}), (soft_max_scores_reference, {})):
+    chunked = {"chunk_elements": 200, "save_elements": save_elements}
+    for fn, kw in ((soft_max_scores, chunked), (soft_max_scores_reference, {})):
         t, v = text.clone().requires_grad_(), video.clone().requires_grad_()
         t2v, v2t = fn(t, v, tm, vm, alpha, mask_padding=mask_padding, **kw)
         ((t2v * weights[0]).sum() + (v2t * weights[1]).sum()).backward()
