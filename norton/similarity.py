@@ -27,6 +27,12 @@ def pooled_cosine(pooled_text: Tensor, pooled_video: Tensor) -> Tensor:
     return F.normalize(pooled_text, dim=-1) @ F.normalize(pooled_video, dim=-1).transpose(-1, -2)
 
 
+def masked_mean(tokens: Tensor, mask: Tensor) -> Tensor:
+    """Mean of tokens (N, S, H) over positions where mask (N, S) is True -> (N, H)."""
+    weights = mask.to(tokens.dtype).unsqueeze(-1)  # (N, S, 1)
+    return (tokens * weights).sum(1) / weights.sum(1)
+
+
 def minmax(x: Tensor) -> Tensor:
     """Rescale a whole matrix to [0, 1] by its min and max (gradients reach the extremes)."""
     low, high = x.min(), x.max()

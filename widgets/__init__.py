@@ -1,4 +1,27 @@
 """Views over norton's results: pure data -> plotly figure functions, and ipywidgets around them."""
-from .figures import bucket_bars, plan_figure, similarity_figure
+from .figures import (
+    alignment_timeline_figure,
+    bucket_bars,
+    bucket_filter_figure,
+    metric_steps_figure,
+    plan_figure,
+    scatter_figure,
+    similarity_figure,
+    soft_max_figure,
+    transport_plan_figure,
+)
 
-__all__ = ["bucket_bars", "plan_figure", "similarity_figure"]
+__all__ = [
+    "alignment_timeline_figure", "bucket_bars", "bucket_filter_figure", "metric_steps_figure", "plan_figure",
+    "scatter_figure", "similarity_figure", "soft_max_figure", "transport_plan_figure",
+    "PlanViewer", "SoftMaxViewer",
+]
+
+
+def __getattr__(name: str):
+    """The viewers load lazily: they pull in ipywidgets and plotly's FigureWidget (seconds to import)."""
+    if name in ("PlanViewer", "SoftMaxViewer"):
+        from . import viewers
+
+        return getattr(viewers, name)
+    raise AttributeError(f"module 'widgets' has no attribute {name!r}")
