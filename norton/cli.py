@@ -9,6 +9,7 @@ import sys
 COMMANDS = {
     "demo": "norton.demo",
     "extract": "norton.extract",
+    "sweep": "norton.sweep",
 }
 
 

@@ -63,12 +63,21 @@ def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict[str
 
 
 def export_html(executed: str | Path) -> Path:
-    """Write the executed notebook as HTML next to it (plotly's library is embedded, so it works offline)."""
+    """Write the executed notebook as one HTML file next to it that works offline, plots and widgets included.
+
+    plotly.js comes embedded by the notebooks' "plotly_mimetype+notebook" renderer (its per-figure MathJax
+    CDN tag is dropped unless the figure has LaTeX); require.js and the widget renderer (npm packages,
+    fetched once by norton.widget_assets) are embedded as data: URLs.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
+    from norton.widget_assets import drop_cdn_mathjax, exporter_options
+
     executed = Path(executed)
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    notebook = nbformat.read(executed, as_version=4)
+    drop_cdn_mathjax(notebook)
+    body, _ = HTMLExporter(**exporter_options(notebook)).from_notebook_node(notebook)
     target = executed.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
     return target

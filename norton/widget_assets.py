@@ -1,0 +1,138 @@
+"""Offline HTML export: local copies of the scripts nbconvert's HTML loads from CDNs, embedded as data URLs."""
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+# npm packages (pinned: the HTML of a run should not change with the registry) -> the one file we need
+HTML_MANAGER = ("@jupyter-widgets/html-manager@1.0.15", "package/dist/embed-amd.js")   # ipywidgets 8
+REQUIREJS = ("requirejs@2.3.8", "package/require.js")
+NO_SCRIPT = "data:text/javascript,"   # an empty script: keeps the template from falling back to a CDN
+MATH = re.compile(r"\$[^$\n]+\$|\\\(|\\\[")   # $...$, \( or \[ in a markdown cell
+CDN_MATHJAX = re.compile(r'<script src="https?://[^"]*/mathjax/[^"]*"></script>')   # plotly adds one per figure
+LATEX_STRING = re.compile(r'"\$[^"$]+\$"')   # a plotly text that is all LaTeX, e.g. "$\\alpha$"
+
+
+@dataclass
+class WidgetAssets:
+    """Paths of the local scripts; anywidget is None when the anywidget package is not installed."""
+
+    require_js: Path
+    html_manager: Path
+    anywidget: Path | None
+
+
+def assets_dir() -> Path:
+    """Where fetched assets are kept: $NORTON_WIDGET_ASSETS, else the user cache folder."""
+    if os.environ.get("NORTON_WIDGET_ASSETS"):
+        return Path(os.environ["NORTON_WIDGET_ASSETS"])
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "norton" / "widget-assets"
+
+
+def npm_file(spec: str, member: str, target: Path, npm: str = "npm") -> Path:
+    """Download npm package `spec` with `npm pack` and copy its file `member` to `target`."""
+    if shutil.which(npm) is None:
+        raise FileNotFoundError(f"'{npm}' not found: install Node.js/npm to fetch {spec} for offline HTML")
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp],
+                              capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"npm pack {spec} failed: {done.stderr.strip()}")
+        tarball = next(Path(tmp).glob("*.tgz"))
+        with tarfile.open(tarball) as archive:
+            source = archive.extractfile(member)
+            if source is None:
+                raise FileNotFoundError(f"{member} not found in {tarball.name}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".part")
+            partial.write_bytes(source.read())
+            partial.replace(target)   # whole file or nothing, also with parallel exports
+    return target
+
+
+def anywidget_module() -> Path | None:
+    """anywidget's AMD build for the classic notebook (ships with the anywidget package), if installed."""
+    for root in (Path(sys.prefix), Path(sys.base_prefix)):
+        path = root / "share" / "jupyter" / "nbextensions" / "anywidget" / "index.js"
+        if path.is_file():
+            return path
+    return None
+
+
+def fetch_widget_assets(folder: Path | None = None, npm: str = "npm") -> WidgetAssets:
+    """Fetch the assets into `folder` (default assets_dir()) unless already there; return their paths."""
+    folder = Path(folder or assets_dir())
+    paths = []
+    for spec, member in (REQUIREJS, HTML_MANAGER):
+        target = folder / spec.replace("/", "_") / Path(member).name
+        paths.append(target if target.is_file() else npm_file(spec, member, target, npm))
+    return WidgetAssets(require_js=paths[0], html_manager=paths[1], anywidget=anywidget_module())
+
+
+def widget_assets() -> WidgetAssets | None:
+    """The assets, fetched on first use; None (with a warning) where npm is missing and nothing is cached."""
+    try:
+        return fetch_widget_assets()
+    except (FileNotFoundError, RuntimeError, subprocess.TimeoutExpired) as error:
+        warnings.warn(f"exported HTML will load require.js and widgets from CDNs (online only): {error}",
+                      stacklevel=2)
+        return None
+
+
+def named_anywidget(path: Path) -> str:
+    """anywidget's AMD module, named 'anywidget' so it can sit in a page before the widget renderer."""
+    source = path.read_text(encoding="utf-8")
+    named, count = re.subn(r'define\(\s*\["@jupyter-widgets/base"\]', 'define("anywidget", ["@jupyter-widgets/base"]',
+                           source)
+    if count != 1:
+        raise ValueError(f"{path}: expected one anonymous define([\"@jupyter-widgets/base\"], ...), found {count}")
+    return named
+
+
+def data_url(script: str) -> str:
+    """A script as a base64 data: URL (no quoting or </script> escaping needed)."""
+    return "data:text/javascript;base64," + base64.b64encode(script.encode("utf-8")).decode("ascii")
+
+
+def has_math(notebook) -> bool:
+    """Whether any markdown cell of the nbformat notebook holds LaTeX for MathJax."""
+    return any(cell.cell_type == "markdown" and MATH.search(cell.source) for cell in notebook.cells)
+
+
+def drop_cdn_mathjax(notebook) -> None:
+    """Remove the MathJax CDN tag plotly's HTML renderer puts in every figure output, unless it has LaTeX."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html")
+            if isinstance(html, str) and CDN_MATHJAX.search(html) and not LATEX_STRING.search(html):
+                output["data"]["text/html"] = CDN_MATHJAX.sub("", html)
+
+
+def exporter_options(notebook) -> dict[str, str]:
+    """HTMLExporter traits that embed require.js (plus the widget renderer when the notebook saved widgets)."""
+    assets = widget_assets()
+    if assets is None:
+        return {}
+    scripts = [assets.require_js.read_text(encoding="utf-8")]
+    if "widgets" in notebook.metadata:
+        if assets.anywidget is not None:   # plotly's FigureWidget is an anywidget: its module must be local too
+            scripts.append(named_anywidget(assets.anywidget))
+        scripts.append(assets.html_manager.read_text(encoding="utf-8"))   # renders the widgets on page load
+    options = {"require_js_url": data_url("\n;\n".join(scripts)), "widget_renderer_url": NO_SCRIPT}
+    if not has_math(notebook):   # MathJax stays on its CDN for notebooks with LaTeX (raw TeX offline)
+        options["mathjax_url"] = NO_SCRIPT
+    return options
+
+
+if __name__ == "__main__":
+    print(fetch_widget_assets())
