@@ -10,6 +10,7 @@ COMMANDS = {
     "demo": "norton.demo",
     "extract": "norton.extract",
     "sweep": "norton.sweep",
+    "train": "norton.train",
 }
 
 
