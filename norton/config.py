@@ -60,7 +60,10 @@ class ConfigFile:
         if not path.is_file():
             raise FileNotFoundError(f"{cls.__name__} file not found: {path}")
         text = path.read_text()
-        return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)
+        try:
+            return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)
+        except (yaml.YAMLError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}") from None
 
 
 @dataclass

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import (capture_rng_state, import_mmpt_checkpoint, load_checkpoint, read_checkpoint,
                          restore_rng_state, save_checkpoint)
-from .config import NortonConfig
+from .config import ConfigFile, NortonConfig
 from .data.sampling import ClipBatch, SamplerConfig, sample_batch
 from .data.synthetic import SyntheticConfig, make_synthetic
 from .data.videos import LongVideo, load_feature_store
@@ -61,7 +61,7 @@ class DataConfig:
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(ConfigFile):
     """Everything a training run needs; sub-configs are dicts of the fields that differ from defaults."""
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -167,24 +167,6 @@ class TrainConfig:
         if not isinstance(values, dict):
             raise ValueError(f"a training config must be a mapping, got {type(values).__name__}")
         return cls(**_known(values, cls, ""))
-
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> TrainConfig:
-        return cls.from_dict(yaml.safe_load(text) or {})
-
-    @classmethod
-    def load(cls, path: str | Path) -> TrainConfig:
-        """Read a YAML (or JSON) file."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"training config not found: {path}")
-        try:
-            return cls.from_yaml(path.read_text())
-        except yaml.YAMLError as err:
-            raise ValueError(f"{path} is not valid YAML: {err}") from err
 
     def override(self, assignments: list[str] | dict[str, Any]) -> TrainConfig:
         """A copy with dotted keys set: ['loss.beta=0.5', 'steps=10'] or {'loss.beta': 0.5}."""

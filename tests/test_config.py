@@ -59,3 +59,9 @@ def test_bad_values_name_the_field(field, value):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="absent.yaml"):
         NortonConfig.load(tmp_path / "absent.yaml")
+
+
+def test_corrupt_file_is_named(tmp_path):
+    (tmp_path / "bad.yaml").write_text("beta: [0.3\n")
+    with pytest.raises(ValueError, match="bad.yaml is not valid YAML"):
+        NortonConfig.load(tmp_path / "bad.yaml")
