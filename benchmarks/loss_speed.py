@@ -2,6 +2,8 @@
 
 Each configuration runs in a fresh subprocess so that CPU peak memory (ru_maxrss) is its own.
 Shapes follow the paper: W=31 text positions, F=18 video positions, D=768, K=8.
+TFLOP/s counts the dense frame-word products of forward+backward, 3 x 2*N^2*W*F*D (the released
+code's work); "% peak" compares it with --peak-tflops (given, or known for H100/H200 per dtype).
 Usage: python benchmarks/loss_speed.py [--sizes 64 256] [--dtypes float32] [--device cpu|cuda]
 """
 from __future__ import annotations
@@ -12,6 +14,20 @@ import subprocess
 import sys
 
 WORDS, FRAMES, DIM = 31, 18, 768
+# dense peak TFLOP/s of the cards this project is lent (fp32 without TF32)
+PEAK_TFLOPS = {"H100": {"float32": 67.0, "float16": 989.0, "bfloat16": 989.0},
+               "H200": {"float32": 67.0, "float16": 989.0, "bfloat16": 989.0}}
+
+
+def dense_tflop(n: int) -> float:
+    """Frame-word products of one forward+backward pass, in TFLOP."""
+    return 3 * 2 * n * n * WORDS * FRAMES * DIM / 1e12
+
+
+def peak_for(device_name: str, dtype: str, given: float | None) -> float | None:
+    if given:
+        return given
+    return next((p[dtype] for card, p in PEAK_TFLOPS.items() if card in device_name), None)
 
 
 def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repeats: int) -> dict:
@@ -74,6 +90,7 @@ def main() -> None:
     parser.add_argument("--paths", nargs="+", default=["materialise", "chunked"])
     parser.add_argument("--device", default=None)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--peak-tflops", type=float, default=None)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -85,10 +102,11 @@ def main() -> None:
     sizes = args.sizes or ([256, 1024] if device == "cuda" else [64, 256])
     dtypes = args.dtypes or (["float32", "float16", "bfloat16"] if device == "cuda" else ["float32"])
     memory = "peak extra GiB" if device == "cuda" else "peak RSS GiB"
-    print(f"NortonLoss forward+backward on {torch.cuda.get_device_name() if device == 'cuda' else 'CPU'} "
+    device_name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
+    print(f"NortonLoss forward+backward on {device_name} "
           f"(torch {torch.__version__}, threads {torch.get_num_threads()}), W={WORDS} F={FRAMES} D={DIM}")
-    print(f"| N | dtype | variant | path | ms | {memory} |")
-    print("|---|---|---|---|---|---|")
+    print(f"| N | dtype | variant | path | ms | {memory} | TFLOP/s | % peak |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in sizes:
         for dtype in dtypes:
             for variant in args.variants:
@@ -99,10 +117,14 @@ def main() -> None:
                                            capture_output=True, text=True)
                     if child.returncode:
                         reason = child.stderr.strip().splitlines()[-1] if child.stderr.strip() else "failed"
-                        print(f"| {n} | {dtype} | {variant} | {path} | {reason[:60]} | |")
+                        print(f"| {n} | {dtype} | {variant} | {path} | {reason[:60]} | | | |")
                         continue
                     result = json.loads(child.stdout.strip().splitlines()[-1])
-                    print(f"| {n} | {dtype} | {variant} | {path} | {result['ms']:.1f} | {result['gib']:.2f} |")
+                    rate = dense_tflop(n) / (result["ms"] / 1e3)
+                    peak = peak_for(device_name, dtype, args.peak_tflops)
+                    share = f"{100 * rate / peak:.1f}" if peak else "-"
+                    print(f"| {n} | {dtype} | {variant} | {path} | {result['ms']:.1f} | {result['gib']:.2f} "
+                          f"| {rate:.3f} | {share} |")
 
 
 if __name__ == "__main__":
