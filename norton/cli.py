@@ -11,6 +11,7 @@ COMMANDS = {
     "extract": "norton.extract",
     "sweep": "norton.sweep",
     "train": "norton.train",
+    "evaluate": "norton.evaluate",
 }
 
 
