@@ -11,6 +11,7 @@ import yaml
 
 VARIANTS = ("paper", "official")
 BUCKET_MARGINALS = ("uniform", "dustbin")
+FINE_SIMILARITIES = ("soft_max", "max", "mean")
 
 # Each switch is a place where the released code departs from the paper (docs: norton-method.md §5, §7).
 # `variant` picks their defaults; any of them can be overridden alone.
@@ -81,6 +82,9 @@ class NortonConfig(ConfigFile):
     fusion_weight: float = 0.5         # S = (w * S_mean + S_fine) / (w + 1)
     video_weight: float = 0.1          # lambda: total = clip + lambda * video
     temperature: float = 0.07          # tau of the video-paragraph softmax
+    # the clip-caption similarity of the video-paragraph OT: "soft_max" (Eq. 5, Norton), "max"
+    # (FILIP: the hard max over tokens) or "mean" (pooled cosine only; Table 7 row C)
+    fine_similarity: str = "soft_max"
     mask_padding: bool | None = None
     minmax_normalize: bool | None = None
     bucket_marginals: str | None = None
@@ -117,6 +121,8 @@ class NortonConfig(ConfigFile):
                 raise bad(name, ">= 0")
         if self.bucket_marginals not in BUCKET_MARGINALS:
             raise bad("bucket_marginals", f"one of {BUCKET_MARGINALS}")
+        if self.fine_similarity not in FINE_SIMILARITIES:
+            raise bad("fine_similarity", f"one of {FINE_SIMILARITIES}")
 
     def to_dict(self) -> dict[str, Any]:
         """All fields, switches resolved, as plain Python values."""

@@ -361,8 +361,8 @@ def _check_videos(videos: Sequence[LongVideo]) -> list[LongVideo]:
 ABLATION_ROWS: dict[str, dict[str, Any] | str] = {
     "A": "infonce",                                               # InfoNCE only (beta 0, no L_video)
     "B": {"beta": 0.3, "video_weight": 0.0, "prompt_ratio": None},  # + faulty-negative rectification
-    "C": {"fusion_weight": 1e6, "prompt_ratio": None},            # + L_video on mean pooling (fine ~ 0)
-    "D": {"alpha": 0.01, "prompt_ratio": None},                   # FILIP max (alpha -> 0)
+    "C": {"fine_similarity": "mean", "prompt_ratio": None},       # + L_video on mean pooling
+    "D": {"fine_similarity": "max", "prompt_ratio": None},        # FILIP: hard max over tokens
     "E": {"alpha": 0.1, "prompt_ratio": None},                    # soft-maximum alpha 0.1
     "F": {"alpha": 0.2, "prompt_ratio": None},
     "G": {"alpha": 1.0, "prompt_ratio": None},

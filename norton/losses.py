@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from .config import NortonConfig
 from .ot import bucket_sinkhorn, sinkhorn
-from .similarity import minmax, pooled_cosine, soft_max_similarity
+from .similarity import hard_max_scores, minmax, pooled_cosine, soft_max_similarity
 
 MAX_LOGIT_SCALE = math.log(100.0)  # 1/tau is kept in [1, 100], as the released code's clamp
 
@@ -120,6 +120,27 @@ class NortonLoss(nn.Module):
         """1 / tau, clamped to [1, 100]."""
         return self.log_logit_scale.clamp(0.0, MAX_LOGIT_SCALE).exp()
 
+    def fused_similarity(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
+                         text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor) -> Tensor:
+        """S (N captions, N clips) of the video-paragraph OT: pooled cosine fused with the fine term."""
+        cfg = self.config
+        mean_similarity = pooled_cosine(pooled_text, pooled_video)
+        if cfg.minmax_normalize:
+            mean_similarity = minmax(mean_similarity)
+        if cfg.fine_similarity == "mean":
+            return mean_similarity
+        if cfg.fine_similarity == "max":
+            t2v, v2t = hard_max_scores(text_tokens, video_tokens, text_mask, video_mask)
+            if cfg.minmax_normalize:
+                t2v, v2t = minmax(t2v), minmax(v2t)
+            fine_similarity = (t2v + v2t) / 2
+        else:
+            fine_similarity = soft_max_similarity(
+                text_tokens, video_tokens, text_mask, video_mask, cfg.alpha,
+                mask_padding=cfg.mask_padding, minmax_normalize=cfg.minmax_normalize,
+                reference=self.reference_similarity)
+        return (cfg.fusion_weight * mean_similarity + fine_similarity) / (cfg.fusion_weight + 1)
+
     def forward(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
                 text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor) -> NortonOutput:
         cfg = self.config
@@ -129,14 +150,8 @@ class NortonLoss(nn.Module):
             pooled_video, pooled_text, cfg.beta, eps=cfg.eps_clip, n_iters=cfg.sinkhorn_iters,
             keep_weight=self.keep_weight)
 
-        mean_similarity = pooled_cosine(pooled_text, pooled_video)
-        if cfg.minmax_normalize:
-            mean_similarity = minmax(mean_similarity)
-        fine_similarity = soft_max_similarity(
-            text_tokens, video_tokens, text_mask, video_mask, cfg.alpha,
-            mask_padding=cfg.mask_padding, minmax_normalize=cfg.minmax_normalize,
-            reference=self.reference_similarity)
-        fused = (cfg.fusion_weight * mean_similarity + fine_similarity) / (cfg.fusion_weight + 1)
+        fused = self.fused_similarity(pooled_video, pooled_text, video_tokens, text_tokens,
+                                      video_mask, text_mask)
 
         bucket = None if cfg.prompt_ratio is None else bucket_value(fused, cfg.prompt_ratio)
         video_loss, video_logits, video_plans = video_paragraph_loss(

@@ -166,6 +166,35 @@ def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor
     return (t2v / n_t).to(text_tokens.dtype), (v2t / n_v).to(text_tokens.dtype)
 
 
+def hard_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor, video_mask: Tensor
+                    ) -> tuple[Tensor, Tensor]:
+    """FILIP's (t2v, v2t): means over valid words of the max cosine over a clip's valid frames,
+    and over valid frames of the max over a caption's words; (N_captions, N_clips) each.
+
+    The limit alpha -> 0 of the soft maximum without its length term. Chunked over captions like
+    soft_max_scores, but through autograd: the T_w x T_f cosines are kept for the backward pass.
+    """
+    text = F.normalize(text_tokens[text_mask], dim=-1)      # (T_w, D)
+    video = F.normalize(video_tokens[video_mask], dim=-1)   # (T_f, D)
+    word_caption = text_mask.nonzero()[:, 0]
+    frame_clip = video_mask.nonzero()[:, 0]
+    n_t = text_mask.sum(-1)
+    n_clips = video_tokens.shape[0]
+    rows_per_chunk = max(1, CHUNK_ELEMENTS // max(1, video.shape[0]))
+    t2v, v2t = [], []
+    for a0, a1, r0, r1 in _caption_chunks(n_t.tolist(), rows_per_chunk):
+        s = text[r0:r1] @ video.transpose(0, 1)              # (R, T_f)
+        local_caption = word_caption[r0:r1] - a0
+        best_frame = s.new_full((r1 - r0, n_clips), -math.inf).scatter_reduce(
+            1, frame_clip.expand(r1 - r0, -1), s, "amax")    # (R, N)
+        best_word = s.new_full((a1 - a0, s.shape[1]), -math.inf).scatter_reduce(
+            0, local_caption[:, None].expand_as(s), s, "amax")  # (c, T_f)
+        t2v.append(best_frame.new_zeros(a1 - a0, n_clips).index_add(0, local_caption, best_frame))
+        v2t.append(best_word.new_zeros(a1 - a0, n_clips).index_add(1, frame_clip, best_word))
+    n_v = video_mask.sum(-1)
+    return torch.cat(t2v) / n_t[:, None].to(text.dtype), torch.cat(v2t) / n_v[None, :].to(text.dtype)
+
+
 def soft_max_scores_reference(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor,
                               video_mask: Tensor, alpha: float, *, mask_padding: bool = True
                               ) -> tuple[Tensor, Tensor]:

@@ -195,3 +195,17 @@ def test_n_must_be_divisible_by_k():
     inputs = batch(n=36)
     with pytest.raises(ValueError, match="not divisible by clips_per_sequence=8"):
         NortonLoss()(*inputs)
+
+
+def test_fine_similarity_options():
+    inputs = batch(seed=11)
+    pv, pt = inputs[:2]
+    mean = NortonLoss(NortonConfig(fine_similarity="mean"))(*inputs)
+    cosine = F.normalize(pt, dim=-1) @ F.normalize(pv, dim=-1).T
+    assert torch.allclose(mean.fused_similarity, cosine)
+    # alpha -> 0 of the masked soft maximum is the hard max (no length term left)
+    hard = NortonLoss(NortonConfig(fine_similarity="max"))(*inputs).fused_similarity
+    soft = NortonLoss(NortonConfig(alpha=1e-4))(*inputs).fused_similarity
+    assert torch.allclose(hard, soft, atol=2e-3)
+    with pytest.raises(ValueError, match="fine_similarity"):
+        NortonConfig(fine_similarity="filip")

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from norton.similarity import (minmax, pooled_cosine, soft_max_scores, soft_max_scores_reference,
-                               soft_max_similarity)
+from norton.similarity import (hard_max_scores, minmax, pooled_cosine, soft_max_scores,
+                               soft_max_scores_reference, soft_max_similarity)
 
 
 def tokens(n=6, words=7, frames=5, d=8, seed=0):
@@ -132,3 +132,19 @@ def test_minmax_normalize_option():
     s = soft_max_similarity(*args, 1.0, minmax_normalize=True)
     t2v, v2t = soft_max_scores_reference(*args, 1.0)
     assert torch.allclose(s, (minmax(t2v) + minmax(v2t)) / 2)
+
+
+def test_hard_max_matches_loops_and_has_gradients():
+    text, video, tm, vm = tokens(seed=6)
+    text.requires_grad_()
+    t2v, v2t = hard_max_scores(text, video, tm, vm)
+    t = torch.nn.functional.normalize(text, dim=-1)
+    v = torch.nn.functional.normalize(video, dim=-1)
+    for a in range(6):
+        for b in range(6):
+            cos = t[a, tm[a]] @ v[b, vm[b]].T  # (n_t, n_v)
+            assert torch.isclose(t2v[a, b], cos.amax(1).mean())
+            assert torch.isclose(v2t[a, b], cos.amax(0).mean())
+    (t2v.sum() + v2t.sum()).backward()
+    assert torch.isfinite(text.grad).all() and text.grad[tm].abs().sum() > 0
+    assert (text.grad[~tm] == 0).all()
