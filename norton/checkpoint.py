@@ -1,7 +1,6 @@
 """Checkpoints: our own (atomic save, exact resume with RNG states) and import of released MMPT ones."""
 from __future__ import annotations
 
-import os
 import pickle
 import random
 import re
@@ -15,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .files import atomic_write
 from .model import DualEncoder, ModelConfig
 
 FORMAT = "norton-checkpoint-v1"
@@ -73,15 +73,8 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     """torch.save to a temporary file beside path, fsync, then os.replace: never a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as handle:
+        torch.save(obj, handle)
     return path
 
 

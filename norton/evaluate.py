@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from . import metrics as M
 from .align import align
-from .data.synthetic import SyntheticConfig, SyntheticDataset, make_synthetic
+from .data.synthetic import SyntheticConfig, SyntheticDataset, make_synthetic, unit_rows
 from .data.videos import LongVideo
 from .model import TowerOutput
 
@@ -99,12 +99,6 @@ def encode_captions(model: Encoder, texts: Sequence[str], *, batch_size: int = E
                       leave=False):
         out.append(model.encode_text(list(texts[begin:begin + batch_size])).pooled.float().cpu().numpy())
     return np.concatenate(out)
-
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit norm (zero rows stay zero)."""
-    norm = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / np.maximum(norm, 1e-12)
 
 
 class _EvalMode:
@@ -329,16 +323,12 @@ def evaluate_synthetic(model: Encoder, videos: Sequence[LongVideo], *, methods: 
         alignment = M.htm_align_metrics(sims, [v.truth.start * f for v, f in zip(videos, fps)],
                                         [v.truth.end * f for v, f in zip(videos, fps)], labels)
         labels_all = np.concatenate(labels)
-        per_method = {m: {"R@1": _mean(np.concatenate(hits[m])),
+        per_method = {m: {"R@1": M.mean_or_nan(np.concatenate(hits[m])),
                           "ROC-AUC": _auc(labels_all, np.concatenate(scores[m]))} for m in methods}
         items = [a for a in (annotate_by_truth(v) for v in videos) if a is not None]
         retrieval = retrieval_evaluation(model, items, protocol_kw=protocol_kw, progress=progress)
     return {"num_videos": len(videos), "alignment": alignment.to_dict(), "alignment_methods": per_method,
             **retrieval}
-
-
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if len(values) else math.nan
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -21,6 +21,7 @@ from .data.captions import read_subtitles
 from .data.store import FeatureStore, load_features
 from .data.videos import GroundTruth, LongVideo
 from .losses import NortonLoss, NortonOutput, sequence_blocks
+from .metrics import mean_or_nan
 from .ot import BUCKET_MARGINALS, bucket_marginals, bucket_sinkhorn, sinkhorn
 from .similarity import masked_mean, minmax, pooled_cosine, soft_max_similarity
 
@@ -351,27 +352,23 @@ def alignment_report(tokens: VideoTokens, alignment: VideoAlignment, threshold: 
     good, bad = truth.alignable, ~truth.alignable
     report.update({
         "unalignable_captions": int(bad.sum()),
-        "bucket_share_alignable": _mean(share[good]), "bucket_share_unalignable": _mean(share[bad]),
-        "alignable_in_bucket": _mean(share[good] > threshold), "unalignable_in_bucket": _mean(share[bad] > threshold),
+        "bucket_share_alignable": mean_or_nan(share[good]), "bucket_share_unalignable": mean_or_nan(share[bad]),
+        "alignable_in_bucket": mean_or_nan(share[good] > threshold), "unalignable_in_bucket": mean_or_nan(share[bad] > threshold),
     })
     realigned = realigned_times(alignment.plan, tokens.clip_times)[good]
     asr = tokens.caption_times[good].mean(axis=1)
     start, end = truth.start[good], truth.end[good]
     centre = (start + end) / 2
     report.update({
-        "asr_in_true_span": _mean((asr >= start) & (asr <= end)),
-        "realigned_in_true_span": _mean((realigned >= start) & (realigned <= end)),
-        "asr_error_s": _mean(np.abs(asr - centre)), "realigned_error_s": _mean(np.abs(realigned - centre)),
+        "asr_in_true_span": mean_or_nan((asr >= start) & (asr <= end)),
+        "realigned_in_true_span": mean_or_nan((realigned >= start) & (realigned <= end)),
+        "asr_error_s": mean_or_nan(np.abs(asr - centre)), "realigned_error_s": mean_or_nan(np.abs(realigned - centre)),
     })
     if tokens.clip_truth is not None:
         shown = tokens.clip_truth >= 0.5
-        report.update({"clip_bucket_share_described": _mean(clip_share[shown]),
-                       "clip_bucket_share_undescribed": _mean(clip_share[~shown])})
+        report.update({"clip_bucket_share_described": mean_or_nan(clip_share[shown]),
+                       "clip_bucket_share_undescribed": mean_or_nan(clip_share[~shown])})
     return report
-
-
-def _mean(values: np.ndarray) -> float:
-    return float(np.mean(values)) if len(values) else math.nan
 
 
 # --- soft-maximum detail of one caption-clip pair --------------------------------------------------

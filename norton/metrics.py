@@ -19,6 +19,12 @@ TIES = ("pessimistic", "optimistic")
 PAIRS_PER_CHUNK = 4096  # paragraph-video pairs solved together by DTW/OTAM (bounds memory)
 
 
+def mean_or_nan(values) -> float:
+    """Mean of an array, NaN when it is empty (a metric over no items)."""
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()) if values.size else math.nan
+
+
 def _matrix(x, name: str, ndim: int = 2) -> np.ndarray:
     """`x` as a float64 array with `ndim` dims and no NaN, or a ValueError naming `name`."""
     if hasattr(x, "detach"):

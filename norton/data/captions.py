@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from norton.files import atomic_write
+
 SENTENCE_END = (".", "?", "!")
 
 
@@ -227,11 +229,8 @@ def read_howto100m_json(path: str | os.PathLike, *, validate: bool = True) -> di
 
 def write_json_atomic(path: str | os.PathLike, data: object) -> None:
     """Write JSON to a temporary file in the same folder, then rename it over `path`."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_write(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, ensure_ascii=False)
-    os.replace(tmp, path)
 
 
 def write_howto100m_json(path: str | os.PathLike, captions: dict[str, Captions]) -> None:

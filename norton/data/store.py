@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from norton.data.captions import Captions, load_json, read_howto100m_json, write_howto100m_json, write_json_atomic
+from norton.files import atomic_write
 
 FORMAT = "norton-feature-store"
 VERSION = 1
@@ -124,10 +125,8 @@ class FeatureStoreWriter:
         if features.dtype not in (np.float16, np.float32):
             features = features.astype(np.float32)
         relative = f"{FEATURES}/{video_id}.npy"
-        tmp = self.root / FEATURES / f".{video_id}.npy.tmp"
-        with open(tmp, "wb") as handle:
+        with atomic_write(self.root / relative) as handle:
             np.save(handle, features)
-        os.replace(tmp, self.root / relative)
         if captions is not None:
             self.captions[video_id] = captions
             self.captions_changed = True

@@ -116,8 +116,8 @@ class ConceptBank:
 
 
 def unit_rows(values: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit norm."""
-    return values / np.linalg.norm(values, axis=-1, keepdims=True)
+    """Rows scaled to unit norm (zero rows stay zero)."""
+    return values / np.maximum(np.linalg.norm(values, axis=-1, keepdims=True), 1e-12)
 
 
 def make_concept_bank(config: SyntheticConfig) -> ConceptBank:
