@@ -1,34 +1,37 @@
-"""The `norton` command line: one subcommand per module, imported only when used."""
+"""The `norton` command line: one subcommand per module, only the chosen one imported."""
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
 
-# subcommand -> module providing `configure(parser)` and `run(args) -> int`
+# subcommand -> (module providing `configure(parser)` and `run(args) -> int`, help line)
 COMMANDS = {
-    "demo": "norton.demo",
-    "extract": "norton.extract",
-    "sweep": "norton.sweep",
-    "train": "norton.train",
-    "evaluate": "norton.evaluate",
+    "demo": ("norton.demo", "run the quickstart notebook on synthetic data (HTML report + metrics)"),
+    "extract": ("norton.extract", "extract one feature per second from a folder of videos"),
+    "sweep": ("norton.sweep", "run a notebook over a grid of parameters and gather a results table"),
+    "train": ("norton.train", "train a dual encoder with the Norton loss or plain InfoNCE"),
+    "evaluate": ("norton.evaluate", "evaluate a checkpoint zero-shot, or summarise an ablation sweep"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand's arguments."""
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; only the `selected` subcommand's module is imported for its arguments."""
     parser = argparse.ArgumentParser(prog="norton", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(module_name)
-        module.configure(sub.add_parser(name, help=module.__doc__.splitlines()[0]))
+    for name, (module_name, help_line) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_line, description=help_line)
+        if name == selected:
+            importlib.import_module(module_name).configure(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `norton` console script."""
-    args = build_parser().parse_args(argv)
-    module = importlib.import_module(COMMANDS[args.command])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    selected = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(selected).parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command][0])
     return int(module.run(args) or 0)
 
 

@@ -22,7 +22,7 @@ from .data.store import FeatureStore, load_features
 from .data.videos import GroundTruth, LongVideo
 from .losses import NortonLoss, NortonOutput, sequence_blocks
 from .metrics import mean_or_nan
-from .ot import BUCKET_MARGINALS, bucket_marginals, bucket_sinkhorn, sinkhorn
+from .ot import BUCKET_MARGINALS, bucket_sinkhorn, sinkhorn
 from .similarity import masked_mean, minmax, pooled_cosine, soft_max_similarity
 
 TextEncoder = Callable[[list[str]], tuple[Tensor, Tensor]]  # captions -> tokens (n, W, D), mask (n, W) bool
@@ -318,14 +318,6 @@ def solve_alignment(similarity, caption_times: np.ndarray, clip_times: np.ndarra
     result = bucket_sinkhorn(scores, p, settings.eps, marginals=settings.marginals, n_iters=settings.n_iters)
     return VideoAlignment(sim, result.plan.numpy(), result.full_plan.numpy(), result.row_bucket_mass.numpy(),
                           result.col_bucket_mass.numpy(), p, result.n_iters, float(result.marginal_error))
-
-
-def target_marginals(n: int, m: int, has_bucket: bool, marginals: str = "uniform") -> tuple[np.ndarray, np.ndarray]:
-    """The row and column masses the solver aims for: (n[+1],), (m[+1],)."""
-    if not has_bucket:
-        return np.full(n, 1 / n), np.full(m, 1 / m)
-    row, row_bucket, col, col_bucket = bucket_marginals(torch.tensor(float(n)), torch.tensor(float(m)), marginals)
-    return (np.r_[np.full(n, float(row)), float(row_bucket)], np.r_[np.full(m, float(col)), float(col_bucket)])
 
 
 def realigned_times(plan: np.ndarray, clip_times: np.ndarray) -> np.ndarray:

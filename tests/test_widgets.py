@@ -22,12 +22,12 @@ from norton.explore import (
     realigned_times,
     soft_max_detail,
     solve_alignment,
-    target_marginals,
     video_similarity,
     video_tokens,
     walk_switches,
     switch_metrics,
 )
+from norton.ot import bucket_marginals
 from norton.similarity import soft_max_similarity
 from widgets.figures import (
     PLAN_TRACES,
@@ -82,7 +82,8 @@ def test_plan_figure_has_bucket_row_and_marginals_that_sum_to_the_plan(marginals
     np.testing.assert_allclose(rows, full.sum(1))
     np.testing.assert_allclose(cols, full.sum(0))
     # the bars are the solver's target marginals (columns exact, rows converged)
-    a, b = target_marginals(5, 7, True, marginals)
+    row, row_bucket, col, col_bucket = (float(x) for x in bucket_marginals(torch.tensor(5.0), torch.tensor(7.0), marginals))
+    a, b = np.r_[np.full(5, row), row_bucket], np.r_[np.full(7, col), col_bucket]
     np.testing.assert_allclose(cols, b, atol=1e-10)
     np.testing.assert_allclose(rows, a, atol=1e-6)
     np.testing.assert_allclose(t["row to bucket"].x[:5], result.row_bucket_mass.numpy())
