@@ -1,10 +1,15 @@
-"""Forward+backward time and peak extra memory of NortonLoss: chunked (default) vs materialising path.
+"""Forward+backward time and peak extra memory of NortonLoss: materialising, chunked and fused paths.
 
-Each configuration runs in a fresh subprocess so that CPU peak memory (ru_maxrss) is its own.
-Shapes follow the paper: W=31 text positions, F=18 video positions, D=768, K=8.
+Paths: materialise (the released code's N x N x W x F tensor), chunked (packed valid tokens in
+chunks of whole captions) and fused (the Triton kernels of norton/fused.py; CUDA only).
+Each configuration runs in a fresh subprocess so that its peak memory (CPU: ru_maxrss; CUDA:
+max_memory_allocated above the inputs) is its own. Shapes follow the paper: W=31 text positions,
+F=18 video positions, D=768, K=8. `--part similarity` times the soft-maximum similarity alone.
 TFLOP/s counts the dense frame-word products of forward+backward, 3 x 2*N^2*W*F*D (the released
-code's work); "% peak" compares it with --peak-tflops (given, or known for H100/H200 per dtype).
+code's work). The floor is that work at the card's peak rate (--peak-tflops, or known for
+H100/H200 per dtype); "% of floor" is floor ms / measured ms.
 Usage: python benchmarks/loss_speed.py [--sizes 64 256] [--dtypes float32] [--device cpu|cuda]
+       [--paths materialise chunked fused] [--part loss|similarity] [--blocks 128 128 64 8 3]
 """
 from __future__ import annotations
 
@@ -30,7 +35,11 @@ def peak_for(device_name: str, dtype: str, given: float | None) -> float | None:
     return next((p[dtype] for card, p in PEAK_TFLOPS.items() if card in device_name), None)
 
 
-def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repeats: int) -> dict:
+SIMILARITY_PATHS = {"materialise": "reference", "chunked": "chunked", "fused": "fused"}
+
+
+def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repeats: int, part: str,
+            blocks: list[int] | None) -> dict:
     """Time and memory of one configuration (run inside the child process)."""
     import resource
     import time
@@ -38,6 +47,7 @@ def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repea
     import torch
 
     from norton import NortonConfig, NortonLoss
+    from norton.similarity import soft_max_similarity
 
     torch.manual_seed(0)
     dtype = getattr(torch, dtype_name)
@@ -52,11 +62,19 @@ def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repea
     with torch.no_grad():  # raw dot products of unit-scale features, as VideoCLIP's magnitudes
         inputs[0].mul_(0.05)
         inputs[1].mul_(0.05)
-    loss = NortonLoss(NortonConfig(variant=variant), reference_similarity=(path == "materialise")).to(dev)
+    config = NortonConfig(variant=variant)
+    loss = NortonLoss(config, similarity_path=SIMILARITY_PATHS[path]).to(dev)
+    if blocks:
+        import norton.fused
+        norton.fused.DEFAULT_BLOCKS = norton.fused.Blocks(*blocks)
 
     def step():
-        out = loss(*inputs, video_mask, text_mask)
-        out.total.backward()
+        if part == "similarity":
+            total = soft_max_similarity(inputs[3], inputs[2], text_mask, video_mask, config.alpha,
+                                        mask_padding=config.mask_padding, path=SIMILARITY_PATHS[path]).sum()
+        else:
+            total = loss(*inputs, video_mask, text_mask).total
+        total.backward()
         for x in inputs:
             x.grad = None
 
@@ -87,7 +105,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--dtypes", nargs="+", default=None)
     parser.add_argument("--variants", nargs="+", default=["official", "paper"])
-    parser.add_argument("--paths", nargs="+", default=["materialise", "chunked"])
+    parser.add_argument("--paths", nargs="+", default=None, choices=list(SIMILARITY_PATHS))
+    parser.add_argument("--part", default="loss", choices=["loss", "similarity"])
+    parser.add_argument("--blocks", type=int, nargs=5, default=None,
+                        metavar=("WORDS", "FRAMES", "DIM", "WARPS", "STAGES"), help="fused tile sizes")
     parser.add_argument("--device", default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peak-tflops", type=float, default=None)
@@ -101,30 +122,33 @@ def main() -> None:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     sizes = args.sizes or ([256, 1024] if device == "cuda" else [64, 256])
     dtypes = args.dtypes or (["float32", "float16", "bfloat16"] if device == "cuda" else ["float32"])
+    paths = args.paths or (list(SIMILARITY_PATHS) if device == "cuda" else ["materialise", "chunked"])
     memory = "peak extra GiB" if device == "cuda" else "peak RSS GiB"
     device_name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
-    print(f"NortonLoss forward+backward on {device_name} "
-          f"(torch {torch.__version__}, threads {torch.get_num_threads()}), W={WORDS} F={FRAMES} D={DIM}")
-    print(f"| N | dtype | variant | path | ms | {memory} | TFLOP/s | % peak |")
-    print("|---|---|---|---|---|---|---|---|")
+    what = "NortonLoss" if args.part == "loss" else "soft_max_similarity"
+    print(f"{what} forward+backward on {device_name} (torch {torch.__version__}, threads "
+          f"{torch.get_num_threads()}), W={WORDS} F={FRAMES} D={DIM}, fused blocks {args.blocks or 'default'}")
+    print(f"| N | dtype | variant | path | ms | {memory} | TFLOP/s | floor ms | % of floor |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         for dtype in dtypes:
             for variant in args.variants:
-                for path in args.paths:
+                for path in paths:
                     spec = dict(n=n, dtype_name=dtype, variant=variant, path=path, device=device,
-                                repeats=args.repeats)
+                                repeats=args.repeats, part=args.part, blocks=args.blocks)
                     child = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
                                            capture_output=True, text=True)
                     if child.returncode:
                         reason = child.stderr.strip().splitlines()[-1] if child.stderr.strip() else "failed"
-                        print(f"| {n} | {dtype} | {variant} | {path} | {reason[:60]} | | | |")
+                        print(f"| {n} | {dtype} | {variant} | {path} | {reason[:80]} | | | | |")
                         continue
                     result = json.loads(child.stdout.strip().splitlines()[-1])
                     rate = dense_tflop(n) / (result["ms"] / 1e3)
                     peak = peak_for(device_name, dtype, args.peak_tflops)
-                    share = f"{100 * rate / peak:.1f}" if peak else "-"
+                    floor_ms = 1e3 * dense_tflop(n) / peak if peak else None
+                    floor = (f"{floor_ms:.2f} | {100 * floor_ms / result['ms']:.1f}" if floor_ms else "- | -")
                     print(f"| {n} | {dtype} | {variant} | {path} | {result['ms']:.1f} | {result['gib']:.2f} "
-                          f"| {rate:.3f} | {share} |")
+                          f"| {rate:.3f} | {floor} |")
 
 
 if __name__ == "__main__":

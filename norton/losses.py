@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from .config import NortonConfig
 from .ot import bucket_sinkhorn, sinkhorn
-from .similarity import hard_max_scores, minmax, pooled_cosine, soft_max_similarity
+from .similarity import SOFT_MAX_PATHS, hard_max_scores, minmax, pooled_cosine, soft_max_similarity
 
 MAX_LOGIT_SCALE = math.log(100.0)  # 1/tau is kept in [1, 100], as the released code's clamp
 
@@ -105,10 +105,12 @@ class NortonLoss(nn.Module):
     1 - beta of the rectified target. Cast the module (`.double()`) for float64 constants.
     """
 
-    def __init__(self, config: NortonConfig | None = None, *, reference_similarity: bool = False) -> None:
+    def __init__(self, config: NortonConfig | None = None, *, similarity_path: str = "auto") -> None:
         super().__init__()
+        if similarity_path not in SOFT_MAX_PATHS:
+            raise ValueError(f"similarity_path must be one of {SOFT_MAX_PATHS}, got {similarity_path!r}")
         self.config = config or NortonConfig()
-        self.reference_similarity = reference_similarity  # materialise the N x N x W x F tensor
+        self.similarity_path = similarity_path  # how the soft maximum is computed (similarity.soft_max_scores)
         log_scale = torch.tensor(math.log(1.0 / self.config.temperature))
         if self.config.learnable_temperature:
             self.log_logit_scale = nn.Parameter(log_scale)
@@ -138,7 +140,7 @@ class NortonLoss(nn.Module):
             fine_similarity = soft_max_similarity(
                 text_tokens, video_tokens, text_mask, video_mask, cfg.alpha,
                 mask_padding=cfg.mask_padding, minmax_normalize=cfg.minmax_normalize,
-                reference=self.reference_similarity)
+                path=self.similarity_path)
         return (cfg.fusion_weight * mean_similarity + fine_similarity) / (cfg.fusion_weight + 1)
 
     def forward(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,

@@ -138,28 +138,61 @@ class _SoftMaxSums(torch.autograd.Function):
         return grad_text, grad_video, None, None, None, None, None, None, None
 
 
+SOFT_MAX_PATHS = ("auto", "fused", "chunked", "reference")
+
+
+def _use_fused(path: str, tokens: Tensor, alpha: float) -> bool:
+    """Whether soft_max_scores takes the Triton kernels: 'auto' on CUDA where they apply."""
+    if path not in SOFT_MAX_PATHS:
+        raise ValueError(f"path must be one of {SOFT_MAX_PATHS}, got {path!r}")
+    if path == "chunked" or (path == "auto" and tokens.device.type != "cuda"):
+        return False
+    try:
+        from .fused import unsupported_reason
+    except ImportError as error:  # no triton
+        if path == "fused":
+            raise ValueError(f"path='fused' needs triton: {error}") from None
+        return False
+    reason = unsupported_reason(tokens, alpha)
+    if reason and path == "fused":
+        raise ValueError(f"path='fused' {reason}")
+    return reason is None
+
+
 def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor, video_mask: Tensor,
-                    alpha: float, *, mask_padding: bool = True, chunk_elements: int = CHUNK_ELEMENTS,
-                    save_elements: int = SAVE_ELEMENTS) -> tuple[Tensor, Tensor]:
+                    alpha: float, *, mask_padding: bool = True, path: str = "auto",
+                    chunk_elements: int = CHUNK_ELEMENTS, save_elements: int = SAVE_ELEMENTS,
+                    fused_options: dict | None = None) -> tuple[Tensor, Tensor]:
     """(t2v, v2t), each (N_captions, N_clips), of the soft-maximum similarity; see the module doc.
 
-    Works on the valid tokens only (T_w words, T_f frames), so padding costs nothing. Memory: the
-    T_w x T_f word-frame matrix is never held whole; forward and backward go through chunks of
-    whole captions of at most `chunk_elements` entries (a few such buffers alive at once: about
-    4 * chunk_elements * 4 bytes). The chunks' exponentials are kept for the backward pass when
-    T_w * T_f <= `save_elements`, and recomputed otherwise.
+    Works on the valid tokens only (T_w words, T_f frames), so padding costs nothing. `path`:
+    "fused" runs the Triton kernels of norton.fused (CUDA; tiles in registers, nothing of size
+    T_w x T_f kept); "chunked" goes through chunks of whole captions of at most `chunk_elements`
+    entries (a few such buffers alive at once: about 4 * chunk_elements * 4 bytes), keeping their
+    exponentials for backward when T_w * T_f <= `save_elements` and recomputing them otherwise;
+    "auto" is fused where it applies (CUDA, fp32/fp16/bf16, alpha > 0.025), chunked elsewhere;
+    "reference" materialises the whole tensor (soft_max_scores_reference). `fused_options`
+    (blocks, weight_elements) go to norton.fused.fused_soft_max_sums.
     """
+    if path == "reference":
+        return soft_max_scores_reference(text_tokens, video_tokens, text_mask, video_mask, alpha,
+                                         mask_padding=mask_padding)
     n_captions, words = text_tokens.shape[:2]
     n_clips, frames = video_tokens.shape[:2]
     text = F.normalize(text_tokens[text_mask], dim=-1)      # (T_w, D), caption-major
     video = F.normalize(video_tokens[video_mask], dim=-1)   # (T_f, D), clip-major
     word_caption = text_mask.nonzero()[:, 0]
     frame_clip = video_mask.nonzero()[:, 0]
-    n_t = text_mask.sum(-1)
-    t2v, v2t = _SoftMaxSums.apply(text, video, word_caption, frame_clip, n_t.tolist(), n_clips,
-                                  float(alpha), chunk_elements, save_elements)
+    n_t, n_v = text_mask.sum(-1), video_mask.sum(-1)
+    if _use_fused(path, text, float(alpha)):
+        from .fused import fused_soft_max_sums
+        t2v, v2t = fused_soft_max_sums(text, video, word_caption, frame_clip, n_t, n_v, words, frames,
+                                       float(alpha), **(fused_options or {}))
+    else:
+        t2v, v2t = _SoftMaxSums.apply(text, video, word_caption, frame_clip, n_t.tolist(), n_clips,
+                                      float(alpha), chunk_elements, save_elements)
     n_t = n_t.to(t2v.dtype)[:, None]                        # (N, 1) words per caption
-    n_v = video_mask.sum(-1).to(t2v.dtype)[None, :]         # (1, N) frames per clip
+    n_v = n_v.to(t2v.dtype)[None, :]                        # (1, N) frames per clip
     if not mask_padding:  # the released code's padding leak, in closed form
         t2v = t2v + (words - n_t) * alpha * n_v.log()
         v2t = v2t + (frames - n_v) * alpha * n_t.log()
@@ -218,10 +251,10 @@ def soft_max_scores_reference(text_tokens: Tensor, video_tokens: Tensor, text_ma
 
 def soft_max_similarity(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor,
                         video_mask: Tensor, alpha: float, *, mask_padding: bool = True,
-                        minmax_normalize: bool = False, reference: bool = False) -> Tensor:
+                        minmax_normalize: bool = False, path: str = "auto") -> Tensor:
     """Soft-maximum frame-word similarity S_fine (N_captions, N_clips) = mean of t2v and v2t."""
-    scores = soft_max_scores_reference if reference else soft_max_scores
-    t2v, v2t = scores(text_tokens, video_tokens, text_mask, video_mask, alpha, mask_padding=mask_padding)
+    t2v, v2t = soft_max_scores(text_tokens, video_tokens, text_mask, video_mask, alpha,
+                               mask_padding=mask_padding, path=path)
     if minmax_normalize:
         t2v, v2t = minmax(t2v), minmax(v2t)
     return (t2v + v2t) / 2

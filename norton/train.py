@@ -33,6 +33,7 @@ from .losses import NortonLoss, NortonOutput, rectified_clip_loss, sequence_bloc
 from .metrics import retrieval_ranks
 from .model import DualEncoder, ModelConfig
 from .ot import bucket_sinkhorn
+from .similarity import SOFT_MAX_PATHS
 
 DATA_SOURCES = ("synthetic", "features")
 OPTIMIZERS = ("adam", "adamw")
@@ -77,6 +78,7 @@ class TrainConfig(ConfigFile):
     steps: int = 100                   # total optimizer updates
     grad_clip: float | None = 2.0      # max global gradient norm; None = no clipping
     amp: str = "none"                  # "none" | "bf16" | "fp16" (CUDA only; fp16 uses a GradScaler)
+    similarity_path: str = "auto"      # soft maximum: "auto" | "fused" (Triton) | "chunked" | "reference"
     device: str = "auto"               # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
     seed: int = 0
     log_every: int = 10                # metrics.jsonl record every this many steps (and at the last)
@@ -102,7 +104,7 @@ class TrainConfig(ConfigFile):
             return ValueError(f"TrainConfig.{name} must be {expected}, got {_lookup(self, name)!r}")
 
         for name, options in (("optimizer", OPTIMIZERS), ("lr_schedule", LR_SCHEDULES), ("amp", AMP_MODES),
-                              ("data.source", DATA_SOURCES)):
+                              ("similarity_path", SOFT_MAX_PATHS), ("data.source", DATA_SOURCES)):
             if _lookup(self, name) not in options:
                 raise bad(name, f"one of {options}")
         if self.data.source == "features" and not self.data.features:
@@ -620,7 +622,8 @@ class Trainer:
             load_initial_weights(self.model, config.init_checkpoint)
         self.model.to(self.device)
         loss_config = config.loss_config()
-        self.loss_fn = None if loss_config is None else NortonLoss(loss_config).to(self.device)
+        self.loss_fn = None if loss_config is None else NortonLoss(
+            loss_config, similarity_path=config.similarity_path).to(self.device)
         torch.manual_seed(config.seed * 1_000_003 + ctx.rank)  # own dropout masks per rank
         self.network = self.model
         if ctx.enabled:

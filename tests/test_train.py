@@ -271,3 +271,16 @@ def test_init_checkpoint_loads_norton_and_released_mmpt_weights(tmp_path):
                          model={**SMALL_MODEL, "hidden_size": 64})
     with pytest.raises(ValueError, match="does not fit"):
         Trainer(wider, Distributed())
+
+
+def test_similarity_path_is_validated_and_the_fused_kernels_train_alike(tmp_path):
+    pytest.importorskip("triton", reason="triton is not installed: the fused path is not tested here")
+    with pytest.raises(ValueError, match="similarity_path"):
+        small_config(tmp_path, similarity_path="fast")
+    losses = {}
+    for path in ("fused", "chunked"):
+        config = small_config(tmp_path, name=path, steps=2, similarity_path=path)
+        train(config)
+        losses[path] = [record["loss"] for record in read_metrics(config.out_dir)]
+    assert len(losses["fused"]) == 2
+    assert losses["fused"] == pytest.approx(losses["chunked"], rel=1e-4)

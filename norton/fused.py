@@ -1,0 +1,256 @@
+"""Fused soft-maximum sums: Triton kernels that never hold the frame-word cosine tensor.
+
+The quantity is that of `similarity._SoftMaxSums`, on packed valid tokens (T_w words caption-major,
+T_f frames clip-major): per (caption a, clip b)
+    t2v[a, b] = alpha * sum over a's words of LSE over b's frames of cos / alpha
+    v2t[a, b] = alpha * sum over b's frames of LSE over a's words of cos / alpha
+
+Tiling. Captions are taken CA at a time (CA = BLOCK_W // W, W the padded caption length) and clips
+CB at a time (CB = BLOCK_F // F), so a tile's words and frames are contiguous rows of the packed
+inputs and every (caption, clip) pair lies in exactly one tile. A program computes its tile's
+cosines (BLOCK_W x BLOCK_F, a loop over D), exponentiates them with the constant shift 1/alpha
+(cos <= 1) and reduces them in registers to
+    word_lse (T_w, N_clips)      LSE over each clip's frames, kept for backward
+    frame_lse (N_captions, T_f)  LSE over each caption's words, kept for backward
+    t2v, v2t (N_captions, N_clips), each entry written once.
+Backward recomputes the cosines tile by tile and writes the weights
+    G[w, f] = g_t2v[a, b] * softmax over b's frames + g_v2t[a, b] * softmax over a's words
+for a group of caption tiles at a time (memory bounded by `weight_elements`), then
+grad_text = G @ video and grad_video = G^T @ text are two matrix products.
+
+The kernels run on CUDA, or on CPU under Triton's interpreter (TRITON_INTERPRET=1 set before this
+module is imported), which the tests use.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+# The constant shift keeps exp((cos - 1) / alpha) >= exp(-2 / alpha) a normal fp32 number.
+MIN_ALPHA = 2.0 / 80.0
+# Entries of one group of the backward weight matrix (2**26 = 128 MiB in bf16, 256 MiB in fp32).
+WEIGHT_ELEMENTS = 2**26
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Tile sizes and launch settings of the kernels (powers of two, each at least 16)."""
+
+    words: int = 128   # BLOCK_W: rows of a tile (whole captions)
+    frames: int = 128  # BLOCK_F: columns of a tile (whole clips)
+    dim: int = 64      # BLOCK_D: step of the loop over the feature dimension
+    warps: int = 8
+    stages: int = 3
+
+
+DEFAULT_BLOCKS = Blocks()
+
+
+def interpreting() -> bool:
+    """Whether Triton runs kernels in its CPU interpreter."""
+    return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+def unsupported_reason(tensor: Tensor, alpha: float) -> str | None:
+    """Why the fused kernels cannot take this input, or None when they can."""
+    if tensor.device.type != "cuda" and not (tensor.device.type == "cpu" and interpreting()):
+        return f"needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU), got device {tensor.device}"
+    if tensor.dtype not in DTYPES:
+        return f"needs float32, float16 or bfloat16, got {tensor.dtype}"
+    if not alpha > MIN_ALPHA:
+        return f"needs alpha > {MIN_ALPHA} (one constant shift per exponential), got {alpha}"
+    return None
+
+
+def full_fp32_products(dtype: torch.dtype) -> bool:
+    """fp32 products in full precision unless torch allows TF32 (set_float32_matmul_precision)."""
+    return dtype == torch.float32 and torch.get_float32_matmul_precision() == "highest"
+
+
+def _next_power_of_two(x: int) -> int:
+    return 1 << max(0, int(x) - 1).bit_length()
+
+
+@triton.jit
+def _tile_cosines(text_ptr, video_ptr, rows, row_ok, cols, col_ok, dim,
+                  BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
+                  IEEE: tl.constexpr):
+    """Cosines (BLOCK_W, BLOCK_F) in fp32 of unit rows `rows` of text and `cols` of video."""
+    acc = tl.zeros((BLOCK_W, BLOCK_F), dtype=tl.float32)
+    row_base = rows.to(tl.int64) * dim
+    col_base = cols.to(tl.int64) * dim
+    for k in range(0, dim, BLOCK_D):
+        d = k + tl.arange(0, BLOCK_D)
+        d_ok = d < dim
+        a = tl.load(text_ptr + row_base[:, None] + d[None, :], mask=row_ok[:, None] & d_ok[None, :], other=0.0)
+        b = tl.load(video_ptr + col_base[:, None] + d[None, :], mask=col_ok[:, None] & d_ok[None, :], other=0.0)
+        if IEEE:
+            acc += tl.dot(a, tl.trans(b), input_precision="ieee")
+        else:
+            acc += tl.dot(a, tl.trans(b))
+    return acc
+
+
+@triton.jit
+def _tile_bounds(caption_start, clip_start, tile_w, tile_f, n_captions, n_clips,
+                 CA: tl.constexpr, CB: tl.constexpr, BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr):
+    """First caption and clip of tile (tile_w, tile_f), how many of each, its word rows and frame columns."""
+    cap0 = tile_w * CA
+    clip0 = tile_f * CB
+    n_cap = tl.minimum(n_captions - cap0, CA)
+    n_clip = tl.minimum(n_clips - clip0, CB)
+    r0 = tl.load(caption_start + cap0)
+    r1 = tl.load(caption_start + cap0 + n_cap)
+    f0 = tl.load(clip_start + clip0)
+    f1 = tl.load(clip_start + clip0 + n_clip)
+    rows = r0 + tl.arange(0, BLOCK_W)
+    cols = f0 + tl.arange(0, BLOCK_F)
+    return cap0, clip0, n_cap, n_clip, rows, rows < r1, cols, cols < f1
+
+
+@triton.jit
+def _forward_kernel(text, video, word_caption, frame_clip, caption_start, clip_start,
+                    t2v, v2t, word_lse, frame_lse, n_captions, n_clips, n_frames, dim, inv_alpha,
+                    CA: tl.constexpr, CB: tl.constexpr, CB_POW2: tl.constexpr,
+                    BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
+                    IEEE: tl.constexpr):
+    cap0, clip0, n_cap, n_clip, rows, row_ok, cols, col_ok = _tile_bounds(
+        caption_start, clip_start, tl.program_id(0), tl.program_id(1), n_captions, n_clips,
+        CA, CB, BLOCK_W, BLOCK_F)
+    s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
+    cap = tl.load(word_caption + rows, mask=row_ok, other=-1) - cap0   # caption within the tile
+    clip = tl.load(frame_clip + cols, mask=col_ok, other=-1) - clip0   # clip within the tile
+    e = tl.where(row_ok[:, None] & col_ok[None, :], tl.exp((s - 1.0) * inv_alpha), 0.0)
+
+    # words -> frames: per (word, clip) sum over the clip's frames
+    slot = tl.arange(0, CB_POW2)
+    word_sums = tl.zeros((BLOCK_W, CB_POW2), dtype=tl.float32)
+    for c in tl.static_range(CB):
+        column = tl.sum(tl.where((clip == c)[None, :], e, 0.0), axis=1)
+        word_sums += tl.where((slot == c)[None, :], column[:, None], 0.0)
+    pair_ok = row_ok[:, None] & (slot < n_clip)[None, :]
+    lse_w = tl.where(pair_ok, tl.log(tl.where(pair_ok, word_sums, 1.0)) + inv_alpha, 0.0)  # (BLOCK_W, CB_POW2)
+    tl.store(word_lse + rows.to(tl.int64)[:, None] * n_clips + clip0 + slot[None, :], lse_w, mask=pair_ok)
+
+    for a in tl.static_range(CA):
+        caption_ok = a < n_cap
+        t2v_row = tl.sum(tl.where((cap == a)[:, None], lse_w, 0.0), axis=0)   # (CB_POW2,)
+        row_offset = (cap0 + a).to(tl.int64) * n_clips + clip0
+        tl.store(t2v + row_offset + slot, t2v_row, mask=caption_ok & (slot < n_clip))
+        # frames -> words: per (caption, frame) sum over the caption's words
+        frame_ok = col_ok & caption_ok
+        frame_sums = tl.sum(tl.where((cap == a)[:, None], e, 0.0), axis=0)           # (BLOCK_F,)
+        lse_f = tl.where(frame_ok, tl.log(tl.where(frame_ok, frame_sums, 1.0)) + inv_alpha, 0.0)
+        tl.store(frame_lse + (cap0 + a).to(tl.int64) * n_frames + cols, lse_f, mask=frame_ok)
+        v2t_row = tl.zeros((CB_POW2,), dtype=tl.float32)
+        for c in tl.static_range(CB):
+            v2t_row += tl.where(slot == c, tl.sum(tl.where(clip == c, lse_f, 0.0)), 0.0)
+        tl.store(v2t + row_offset + slot, v2t_row, mask=caption_ok & (slot < n_clip))
+
+
+@triton.jit
+def _weights_kernel(text, video, word_caption, frame_clip, caption_start, clip_start,
+                    word_lse, frame_lse, grad_t2v, grad_v2t, weights, first_tile, first_row,
+                    n_captions, n_clips, n_frames, dim, inv_alpha,
+                    CA: tl.constexpr, CB: tl.constexpr,
+                    BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
+                    IEEE: tl.constexpr):
+    _, _, _, _, rows, row_ok, cols, col_ok = _tile_bounds(
+        caption_start, clip_start, first_tile + tl.program_id(0), tl.program_id(1), n_captions,
+        n_clips, CA, CB, BLOCK_W, BLOCK_F)
+    ok = row_ok[:, None] & col_ok[None, :]
+    z = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE) * inv_alpha
+    cap = tl.load(word_caption + rows, mask=row_ok, other=0).to(tl.int64)
+    clip = tl.load(frame_clip + cols, mask=col_ok, other=0).to(tl.int64)
+    pair = cap[:, None] * n_clips + clip[None, :]
+    to_frames = tl.load(word_lse + rows.to(tl.int64)[:, None] * n_clips + clip[None, :], mask=ok, other=0.0)
+    to_words = tl.load(frame_lse + cap[:, None] * n_frames + cols[None, :], mask=ok, other=0.0)
+    g_t2v = tl.load(grad_t2v + pair, mask=ok, other=0.0)
+    g_v2t = tl.load(grad_v2t + pair, mask=ok, other=0.0)
+    g = g_t2v * tl.exp(z - to_frames) + g_v2t * tl.exp(z - to_words)
+    local = (rows - first_row).to(tl.int64)
+    tl.store(weights + local[:, None] * n_frames + cols[None, :], g.to(weights.dtype.element_ty), mask=ok)
+
+
+def _offsets(counts: Tensor) -> Tensor:
+    """(N,) counts -> (N + 1,) int32 start offsets."""
+    return torch.nn.functional.pad(counts.cumsum(0), (1, 0)).to(torch.int32)
+
+
+class _FusedSoftMaxSums(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, text: Tensor, video: Tensor, word_caption: Tensor, frame_clip: Tensor,
+                words_per_caption: Tensor, frames_per_clip: Tensor, words: int, frames: int,
+                alpha: float, blocks: Blocks, weight_elements: int) -> tuple[Tensor, Tensor]:
+        n_captions, n_clips = len(words_per_caption), len(frames_per_clip)
+        block_w = max(blocks.words, _next_power_of_two(words))
+        block_f = max(blocks.frames, _next_power_of_two(frames))
+        ca, cb = block_w // words, block_f // frames
+        caption_start, clip_start = _offsets(words_per_caption), _offsets(frames_per_clip)
+        word_caption, frame_clip = word_caption.to(torch.int32), frame_clip.to(torch.int32)
+        t2v = text.new_empty(n_captions, n_clips, dtype=torch.float32)
+        v2t = torch.empty_like(t2v)
+        word_lse = text.new_empty(text.shape[0], n_clips, dtype=torch.float32)
+        frame_lse = text.new_empty(n_captions, video.shape[0], dtype=torch.float32)
+        grid = (triton.cdiv(n_captions, ca), triton.cdiv(n_clips, cb))
+        settings = dict(CA=ca, CB=cb, BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=blocks.dim,
+                        IEEE=full_fp32_products(text.dtype), num_warps=blocks.warps, num_stages=blocks.stages)
+        _forward_kernel[grid](text, video, word_caption, frame_clip, caption_start, clip_start,
+                              t2v, v2t, word_lse, frame_lse, n_captions, n_clips, video.shape[0],
+                              text.shape[1], 1.0 / alpha, CB_POW2=_next_power_of_two(cb), **settings)
+        ctx.save_for_backward(text, video, word_caption, frame_clip, caption_start, clip_start,
+                              word_lse, frame_lse)
+        ctx.settings, ctx.grid, ctx.alpha, ctx.weight_elements = settings, grid, alpha, weight_elements
+        return alpha * t2v, alpha * v2t
+
+    @staticmethod
+    def backward(ctx, grad_t2v: Tensor, grad_v2t: Tensor):
+        text, video, word_caption, frame_clip, caption_start, clip_start, word_lse, frame_lse = ctx.saved_tensors
+        n_captions, n_clips = frame_lse.shape[0], word_lse.shape[1]
+        n_tiles, n_clip_tiles = ctx.grid
+        # word rows where each caption tile starts: one host sync, then groups of whole tiles
+        starts = caption_start.tolist()
+        tile_rows = [starts[min(t * ctx.settings["CA"], n_captions)] for t in range(n_tiles + 1)]
+        tiles_per_group = max(1, ctx.weight_elements // max(1, ctx.settings["BLOCK_W"] * video.shape[0]))
+        grad_t2v = grad_t2v.float().contiguous()
+        grad_v2t = grad_v2t.float().contiguous()
+        grad_text = torch.empty_like(text)
+        grad_video = torch.zeros(video.shape, dtype=torch.float32, device=video.device)
+        for first in range(0, n_tiles, tiles_per_group):
+            last = min(first + tiles_per_group, n_tiles)
+            r0, r1 = tile_rows[first], tile_rows[last]
+            weights = text.new_empty(r1 - r0, video.shape[0])
+            _weights_kernel[(last - first, n_clip_tiles)](
+                text, video, word_caption, frame_clip, caption_start, clip_start, word_lse, frame_lse,
+                grad_t2v, grad_v2t, weights, first, r0, n_captions, n_clips, video.shape[0],
+                text.shape[1], 1.0 / ctx.alpha, **ctx.settings)
+            grad_text[r0:r1] = weights @ video
+            grad_video += (weights.transpose(0, 1) @ text[r0:r1]).float()
+        return grad_text, grad_video.to(video.dtype), None, None, None, None, None, None, None, None, None
+
+
+def fused_soft_max_sums(text: Tensor, video: Tensor, word_caption: Tensor, frame_clip: Tensor,
+                        words_per_caption: Tensor, frames_per_clip: Tensor, words: int, frames: int,
+                        alpha: float, *, blocks: Blocks | None = None,
+                        weight_elements: int = WEIGHT_ELEMENTS) -> tuple[Tensor, Tensor]:
+    """(t2v, v2t) sums in fp32, (N_captions, N_clips), of unit packed text (T_w, D) and video (T_f, D).
+
+    word_caption (T_w,) / frame_clip (T_f,): owner of each row, sorted; words_per_caption (N,),
+    frames_per_clip (N,): counts; words / frames: the padded lengths (a tile holds whole captions).
+    blocks: tile sizes, DEFAULT_BLOCKS (module state, so benchmarks can try others) when None.
+    """
+    reason = unsupported_reason(text, alpha)
+    if reason:
+        raise ValueError(f"fused soft-maximum {reason}")
+    if text.shape[1] != video.shape[1]:
+        raise ValueError(f"text and video features differ in size: {text.shape[1]} vs {video.shape[1]}")
+    text, video = text.contiguous(), video.to(text.dtype).contiguous()
+    return _FusedSoftMaxSums.apply(text, video, word_caption, frame_clip, words_per_caption,
+                                   frames_per_clip, int(words), int(frames), float(alpha),
+                                   blocks or DEFAULT_BLOCKS, weight_elements)
