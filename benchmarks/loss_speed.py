@@ -1,7 +1,8 @@
 """Forward+backward time and peak extra memory of NortonLoss: materialising, chunked and fused paths.
 
-Paths: materialise (the released code's N x N x W x F tensor), chunked (packed valid tokens in
-chunks of whole captions) and fused (the Triton kernels of norton/fused.py; CUDA only).
+Paths: materialise (the released code's N x N x W x F tensor, eager Sinkhorn), chunked (packed
+valid tokens in chunks of whole captions, eager Sinkhorn) and fused (the Triton kernels of
+norton/fused.py and norton/fused_ot.py; CUDA only).
 Each configuration runs in a fresh subprocess so that its peak memory (CPU: ru_maxrss; CUDA:
 max_memory_allocated above the inputs) is its own. Shapes follow the paper: W=31 text positions,
 F=18 video positions, D=768, K=8. `--part similarity` times the soft-maximum similarity alone.
@@ -36,6 +37,7 @@ def peak_for(device_name: str, dtype: str, given: float | None) -> float | None:
 
 
 SIMILARITY_PATHS = {"materialise": "reference", "chunked": "chunked", "fused": "fused"}
+SINKHORN_BACKENDS = {"materialise": "torch", "chunked": "torch", "fused": "fused"}
 
 
 def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repeats: int, part: str,
@@ -63,7 +65,8 @@ def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repea
         inputs[0].mul_(0.05)
         inputs[1].mul_(0.05)
     config = NortonConfig(variant=variant)
-    loss = NortonLoss(config, similarity_path=SIMILARITY_PATHS[path]).to(dev)
+    loss = NortonLoss(config, similarity_path=SIMILARITY_PATHS[path],
+                      sinkhorn_backend=SINKHORN_BACKENDS[path]).to(dev)
     if blocks:
         import norton.fused
         norton.fused.DEFAULT_BLOCKS = norton.fused.Blocks(*blocks)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import NortonConfig
-from .ot import bucket_sinkhorn, sinkhorn
+from .ot import SINKHORN_BACKENDS, bucket_sinkhorn, sinkhorn
 from .similarity import SOFT_MAX_PATHS, hard_max_scores, minmax, pooled_cosine, soft_max_similarity
 
 MAX_LOGIT_SCALE = math.log(100.0)  # 1/tau is kept in [1, 100], as the released code's clamp
@@ -35,7 +35,8 @@ class NortonOutput:
 
 
 def rectified_clip_loss(pooled_video: Tensor, pooled_text: Tensor, beta: float, *, eps: float = 1.0,
-                        n_iters: int = 50, keep_weight: Tensor | float | None = None
+                        n_iters: int = 50, keep_weight: Tensor | float | None = None,
+                        sinkhorn_backend: str = "auto"
                         ) -> tuple[Tensor, Tensor]:
     """Symmetric clip-caption InfoNCE on raw dot products with targets (1-beta) I + beta Q (Eqs. 7-8).
 
@@ -52,7 +53,7 @@ def rectified_clip_loss(pooled_video: Tensor, pooled_text: Tensor, beta: float, 
         return loss, torch.eye(n, dtype=scores_text.dtype, device=scores_text.device)
     keep = 1.0 - beta if keep_weight is None else keep_weight
     # solved with clips as rows, as the released code: columns (captions) exact after the last update
-    q = sinkhorn(scores_video, eps, n_iters=n_iters).plan.to(scores_text.dtype) * n  # rows clips
+    q = sinkhorn(scores_video, eps, n_iters=n_iters, backend=sinkhorn_backend).plan.to(scores_text.dtype) * n  # rows clips
     identity = torch.eye(n, dtype=scores_text.dtype, device=scores_text.device)
     target_video = beta * q + keep * identity
     target_text = beta * q.transpose(0, 1) + keep * identity
@@ -76,7 +77,8 @@ def bucket_value(similarity: Tensor, ratio: float) -> Tensor:
 
 def video_paragraph_loss(similarity: Tensor, k: int, logit_scale: Tensor, *, eps: float = 0.1,
                          n_iters: int = 50, bucket: Tensor | None = None,
-                         marginals: str = "uniform", renormalize: bool = False
+                         marginals: str = "uniform", renormalize: bool = False,
+                         sinkhorn_backend: str = "auto"
                          ) -> tuple[Tensor, Tensor, Tensor]:
     """Video-paragraph contrast: logits[i, j] = scale * <Q_ij, S_ij> with Q_ij an OT plan (Eqs. 2-4, 6).
 
@@ -85,9 +87,10 @@ def video_paragraph_loss(similarity: Tensor, k: int, logit_scale: Tensor, *, eps
     """
     blocks = sequence_blocks(similarity, k)
     if bucket is None:
-        plans = sinkhorn(blocks.detach(), eps, n_iters=n_iters).plan
+        plans = sinkhorn(blocks.detach(), eps, n_iters=n_iters, backend=sinkhorn_backend).plan
     else:
-        plans = bucket_sinkhorn(blocks.detach(), bucket, eps, marginals=marginals, n_iters=n_iters).plan
+        plans = bucket_sinkhorn(blocks.detach(), bucket, eps, marginals=marginals, n_iters=n_iters,
+                                backend=sinkhorn_backend).plan
     plans = plans.to(blocks.dtype)
     if renormalize:
         plans = plans * (k / plans.sum(dim=(-2, -1), keepdim=True))
@@ -105,12 +108,16 @@ class NortonLoss(nn.Module):
     1 - beta of the rectified target. Cast the module (`.double()`) for float64 constants.
     """
 
-    def __init__(self, config: NortonConfig | None = None, *, similarity_path: str = "auto") -> None:
+    def __init__(self, config: NortonConfig | None = None, *, similarity_path: str = "auto",
+                 sinkhorn_backend: str = "auto") -> None:
         super().__init__()
         if similarity_path not in SOFT_MAX_PATHS:
             raise ValueError(f"similarity_path must be one of {SOFT_MAX_PATHS}, got {similarity_path!r}")
+        if sinkhorn_backend not in SINKHORN_BACKENDS:
+            raise ValueError(f"sinkhorn_backend must be one of {SINKHORN_BACKENDS}, got {sinkhorn_backend!r}")
         self.config = config or NortonConfig()
         self.similarity_path = similarity_path  # how the soft maximum is computed (similarity.soft_max_scores)
+        self.sinkhorn_backend = sinkhorn_backend  # how both OT plans are solved (ot.sinkhorn)
         log_scale = torch.tensor(math.log(1.0 / self.config.temperature))
         if self.config.learnable_temperature:
             self.log_logit_scale = nn.Parameter(log_scale)
@@ -150,7 +157,7 @@ class NortonLoss(nn.Module):
                      cfg.clips_per_sequence)
         clip_loss, clip_plan = rectified_clip_loss(
             pooled_video, pooled_text, cfg.beta, eps=cfg.eps_clip, n_iters=cfg.sinkhorn_iters,
-            keep_weight=self.keep_weight)
+            keep_weight=self.keep_weight, sinkhorn_backend=self.sinkhorn_backend)
 
         fused = self.fused_similarity(pooled_video, pooled_text, video_tokens, text_tokens,
                                       video_mask, text_mask)
@@ -159,7 +166,7 @@ class NortonLoss(nn.Module):
         video_loss, video_logits, video_plans = video_paragraph_loss(
             fused, cfg.clips_per_sequence, self.logit_scale(), eps=cfg.eps_video,
             n_iters=cfg.sinkhorn_iters, bucket=bucket, marginals=cfg.bucket_marginals,
-            renormalize=cfg.renormalize_plan_mass)
+            renormalize=cfg.renormalize_plan_mass, sinkhorn_backend=self.sinkhorn_backend)
         return NortonOutput(
             total=clip_loss + cfg.video_weight * video_loss, clip=clip_loss, video=video_loss,
             fused_similarity=fused, bucket_value=bucket, video_logits=video_logits,

@@ -16,6 +16,7 @@ from torch import Tensor
 
 HALF_DTYPES = (torch.float16, torch.bfloat16)
 BUCKET_MARGINALS = ("uniform", "dustbin")
+SINKHORN_BACKENDS = ("auto", "fused", "torch")
 
 
 @dataclass
@@ -71,12 +72,16 @@ def _log_marginal(weights: Tensor | None, mask: Tensor | None, shape: torch.Size
 
 def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor | None = None,
              n_iters: int = 50, tol: float | None = None, row_mask: Tensor | None = None,
-             col_mask: Tensor | None = None, differentiable: bool = False) -> OTResult:
+             col_mask: Tensor | None = None, differentiable: bool = False,
+             backend: str = "auto") -> OTResult:
     """Entropic OT plan maximising <Q, scores> + eps*H(Q); scores (..., n, m), a (..., n), b (..., m).
 
     With `tol`, stops once the row-marginal L1 error of every problem is below it (at most n_iters).
     Masked rows/columns (False) are removed from the problem: the plan is exactly that of the
     unpadded problem, zero in the padding. The plan is detached unless `differentiable`.
+    `backend`: "torch" runs the iterations eagerly; "fused" runs them in Triton kernels
+    (norton.fused_ot: one launch for small problems, two per iteration for large ones; CUDA,
+    float32 solves, no `tol`, not differentiable); "auto" is fused where that applies on CUDA.
     """
     if scores.dim() < 2:
         raise ValueError(f"scores must have shape (..., n, m), got {tuple(scores.shape)}")
@@ -103,22 +108,56 @@ def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor |
             raise ValueError("scores contain NaN or +inf (in unmasked entries)")
         log_a = _log_marginal(a, row_mask, (*batch, n), z, "a")
         log_b = _log_marginal(b, col_mask, (*batch, m), z, "b")
-        u = torch.zeros_like(log_a)
-        v = torch.zeros_like(log_b)
-        iters = 0
-        for iters in range(1, n_iters + 1):
-            # padded rows/columns would get -inf - (-inf); any finite potential keeps them at 0 mass
-            u = log_a - torch.logsumexp(z + v.unsqueeze(-2), dim=-1)
-            if row_mask is not None:
-                u = u.masked_fill(~row_mask, 0.0)
-            v = log_b - torch.logsumexp(z + u.unsqueeze(-1), dim=-2)
-            if col_mask is not None:
-                v = v.masked_fill(~col_mask, 0.0)
-            if tol is not None and _row_error(z, u, v, log_a).max() < tol:
-                break
+        if _use_fused(backend, z, tol, differentiable):
+            from .fused_ot import sinkhorn_potentials
+            u, v = sinkhorn_potentials(z, log_a, log_b, row_mask, col_mask, n_iters)
+            iters = n_iters
+        else:
+            u, v, iters = _eager_potentials(z, log_a, log_b, row_mask, col_mask, n_iters, tol)
         log_plan = z + u.unsqueeze(-1) + v.unsqueeze(-2)
         error = _row_error(z, u, v, log_a)
     return OTResult(plan=log_plan.exp(), log_plan=log_plan, n_iters=iters, marginal_error=error)
+
+
+def _use_fused(backend: str, z: Tensor, tol: float | None, differentiable: bool) -> bool:
+    """Whether sinkhorn runs the Triton kernels; 'fused' where they cannot run raises, saying why."""
+    if backend not in SINKHORN_BACKENDS:
+        raise ValueError(f"backend must be one of {SINKHORN_BACKENDS}, got {backend!r}")
+    if backend == "torch" or (backend == "auto" and z.device.type != "cuda"):
+        return False
+    if tol is not None:
+        reason = "cannot stop early on tol (it runs every iteration without a host check)"
+    elif differentiable and torch.is_grad_enabled():
+        reason = "is not differentiable"
+    else:
+        try:
+            from .fused_ot import unsupported_reason
+        except ImportError as error:  # no triton
+            reason = f"needs triton: {error}"
+        else:
+            reason = unsupported_reason(z)
+    if reason and backend == "fused":
+        raise ValueError(f"backend='fused' {reason}")
+    return reason is None
+
+
+def _eager_potentials(z: Tensor, log_a: Tensor, log_b: Tensor, row_mask: Tensor | None,
+                      col_mask: Tensor | None, n_iters: int, tol: float | None) -> tuple[Tensor, Tensor, int]:
+    """Row-then-column log-domain updates in torch; returns (u, v, iterations run)."""
+    u = torch.zeros_like(log_a)
+    v = torch.zeros_like(log_b)
+    iters = 0
+    for iters in range(1, n_iters + 1):
+        # padded rows/columns would get -inf - (-inf); any finite potential keeps them at 0 mass
+        u = log_a - torch.logsumexp(z + v.unsqueeze(-2), dim=-1)
+        if row_mask is not None:
+            u = u.masked_fill(~row_mask, 0.0)
+        v = log_b - torch.logsumexp(z + u.unsqueeze(-1), dim=-2)
+        if col_mask is not None:
+            v = v.masked_fill(~col_mask, 0.0)
+        if tol is not None and _row_error(z, u, v, log_a).max() < tol:
+            break
+    return u, v, iters
 
 
 def _row_error(z: Tensor, u: Tensor, v: Tensor, log_a: Tensor) -> Tensor:
@@ -146,7 +185,7 @@ def bucket_marginals(n: Tensor, m: Tensor, kind: str) -> tuple[Tensor, Tensor, T
 def bucket_sinkhorn(scores: Tensor, bucket_value: Tensor | float, eps: float, *,
                     marginals: str = "uniform", n_iters: int = 50, tol: float | None = None,
                     row_mask: Tensor | None = None, col_mask: Tensor | None = None,
-                    differentiable: bool = False) -> BucketOTResult:
+                    differentiable: bool = False, backend: str = "auto") -> BucketOTResult:
     """OT with the alignable prompt bucket: a row and a column of value p appended, solved, cropped.
 
     scores (..., n, m); bucket_value a scalar or (...,) tensor. Rows/columns that score below p
@@ -187,7 +226,7 @@ def bucket_sinkhorn(scores: Tensor, bucket_value: Tensor | float, eps: float, *,
         b = b * full_cols
 
     result = sinkhorn(augmented, eps, a=a, b=b, n_iters=n_iters, tol=tol, row_mask=full_rows,
-                      col_mask=full_cols, differentiable=differentiable)
+                      col_mask=full_cols, differentiable=differentiable, backend=backend)
     full = result.plan
     return BucketOTResult(
         plan=full[..., :n, :m], log_plan=result.log_plan[..., :n, :m], n_iters=result.n_iters,

@@ -32,7 +32,7 @@ from .data.videos import LongVideo, load_feature_store
 from .losses import NortonLoss, NortonOutput, rectified_clip_loss, sequence_blocks
 from .metrics import retrieval_ranks
 from .model import DualEncoder, ModelConfig
-from .ot import bucket_sinkhorn
+from .ot import SINKHORN_BACKENDS, bucket_sinkhorn
 from .similarity import SOFT_MAX_PATHS
 
 DATA_SOURCES = ("synthetic", "features")
@@ -79,6 +79,7 @@ class TrainConfig(ConfigFile):
     grad_clip: float | None = 2.0      # max global gradient norm; None = no clipping
     amp: str = "none"                  # "none" | "bf16" | "fp16" (CUDA only; fp16 uses a GradScaler)
     similarity_path: str = "auto"      # soft maximum: "auto" | "fused" (Triton) | "chunked" | "reference"
+    sinkhorn_backend: str = "auto"     # both OT solves: "auto" | "fused" (Triton) | "torch"
     device: str = "auto"               # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
     seed: int = 0
     log_every: int = 10                # metrics.jsonl record every this many steps (and at the last)
@@ -104,7 +105,8 @@ class TrainConfig(ConfigFile):
             return ValueError(f"TrainConfig.{name} must be {expected}, got {_lookup(self, name)!r}")
 
         for name, options in (("optimizer", OPTIMIZERS), ("lr_schedule", LR_SCHEDULES), ("amp", AMP_MODES),
-                              ("similarity_path", SOFT_MAX_PATHS), ("data.source", DATA_SOURCES)):
+                              ("similarity_path", SOFT_MAX_PATHS),
+                              ("sinkhorn_backend", SINKHORN_BACKENDS), ("data.source", DATA_SOURCES)):
             if _lookup(self, name) not in options:
                 raise bad(name, f"one of {options}")
         if self.data.source == "features" and not self.data.features:
@@ -623,7 +625,8 @@ class Trainer:
         self.model.to(self.device)
         loss_config = config.loss_config()
         self.loss_fn = None if loss_config is None else NortonLoss(
-            loss_config, similarity_path=config.similarity_path).to(self.device)
+            loss_config, similarity_path=config.similarity_path,
+            sinkhorn_backend=config.sinkhorn_backend).to(self.device)
         torch.manual_seed(config.seed * 1_000_003 + ctx.rank)  # own dropout masks per rank
         self.network = self.model
         if ctx.enabled:

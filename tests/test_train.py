@@ -277,6 +277,8 @@ def test_similarity_path_is_validated_and_the_fused_kernels_train_alike(tmp_path
     pytest.importorskip("triton", reason="triton is not installed: the fused path is not tested here")
     with pytest.raises(ValueError, match="similarity_path"):
         small_config(tmp_path, similarity_path="fast")
+    with pytest.raises(ValueError, match="sinkhorn_backend"):
+        small_config(tmp_path, sinkhorn_backend="cuda")
     losses = {}
     for path in ("fused", "chunked"):
         config = small_config(tmp_path, name=path, steps=2, similarity_path=path)
