@@ -44,7 +44,7 @@ class Blocks:
 
     words: int = 128   # BLOCK_W: rows of a tile (whole captions)
     frames: int = 128  # BLOCK_F: columns of a tile (whole clips)
-    dim: int = 64      # BLOCK_D: step of the loop over the feature dimension
+    dim: int = 64      # BLOCK_D: step of the loop over the feature dimension (halved for fp32)
     warps: int = 8
     stages: int = 3
 
@@ -100,7 +100,8 @@ def _tile_cosines(text_ptr, video_ptr, rows, row_ok, cols, col_ok, dim,
 @triton.jit
 def _tile_bounds(caption_start, clip_start, tile_w, tile_f, n_captions, n_clips,
                  CA: tl.constexpr, CB: tl.constexpr, BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr):
-    """First caption and clip of tile (tile_w, tile_f), how many of each, its word rows and frame columns."""
+    """Tile (tile_w, tile_f): first caption and clip, how many of each, first word row and frame
+    column, and its rows and columns with their validity."""
     cap0 = tile_w * CA
     clip0 = tile_f * CB
     n_cap = tl.minimum(n_captions - cap0, CA)
@@ -111,16 +112,16 @@ def _tile_bounds(caption_start, clip_start, tile_w, tile_f, n_captions, n_clips,
     f1 = tl.load(clip_start + clip0 + n_clip)
     rows = r0 + tl.arange(0, BLOCK_W)
     cols = f0 + tl.arange(0, BLOCK_F)
-    return cap0, clip0, n_cap, n_clip, rows, rows < r1, cols, cols < f1
+    return cap0, clip0, n_cap, n_clip, r0, f0, rows, rows < r1, cols, cols < f1
 
 
 @triton.jit
 def _forward_kernel(text, video, word_caption, frame_clip, caption_start, clip_start,
                     t2v, v2t, word_lse, frame_lse, n_captions, n_clips, n_frames, dim, inv_alpha,
-                    CA: tl.constexpr, CB: tl.constexpr, CB_POW2: tl.constexpr,
+                    CA: tl.constexpr, CB: tl.constexpr, CA_POW2: tl.constexpr, CB_POW2: tl.constexpr,
                     BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
                     IEEE: tl.constexpr):
-    cap0, clip0, n_cap, n_clip, rows, row_ok, cols, col_ok = _tile_bounds(
+    cap0, clip0, n_cap, n_clip, _, _, rows, row_ok, cols, col_ok = _tile_bounds(
         caption_start, clip_start, tl.program_id(0), tl.program_id(1), n_captions, n_clips,
         CA, CB, BLOCK_W, BLOCK_F)
     s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
@@ -158,24 +159,42 @@ def _forward_kernel(text, video, word_caption, frame_clip, caption_start, clip_s
 def _weights_kernel(text, video, word_caption, frame_clip, caption_start, clip_start,
                     word_lse, frame_lse, grad_t2v, grad_v2t, weights, first_tile, first_row,
                     n_captions, n_clips, n_frames, dim, inv_alpha,
-                    CA: tl.constexpr, CB: tl.constexpr,
+                    CA: tl.constexpr, CB: tl.constexpr, CA_POW2: tl.constexpr, CB_POW2: tl.constexpr,
                     BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
                     IEEE: tl.constexpr):
-    _, _, _, _, rows, row_ok, cols, col_ok = _tile_bounds(
+    cap0, clip0, n_cap, n_clip, r0, f0, rows, row_ok, cols, col_ok = _tile_bounds(
         caption_start, clip_start, first_tile + tl.program_id(0), tl.program_id(1), n_captions,
         n_clips, CA, CB, BLOCK_W, BLOCK_F)
+    s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
+    local_w, local_f = tl.arange(0, BLOCK_W), tl.arange(0, BLOCK_F)
+    slot, crow = tl.arange(0, CB_POW2), tl.arange(0, CA_POW2)   # clips / captions of the tile
+    cap = tl.load(word_caption + rows, mask=row_ok, other=-1) - cap0
+    clip = tl.load(frame_clip + cols, mask=col_ok, other=-1) - clip0
+    pair_base = cap0.to(tl.int64) * n_clips + clip0
+    # softmax weight = exp((s - 1)/alpha) * exp(1/alpha - LSE): the second factor, times the
+    # upstream gradient, is one number per (word, clip) and per (caption, frame) of the tile
+    per_word_ok = row_ok[:, None] & (slot < n_clip)[None, :]
+    per_word = tl.load(grad_t2v + pair_base + cap[:, None] * n_clips + slot[None, :], mask=per_word_ok, other=0.0)
+    lse = tl.load(word_lse + (r0.to(tl.int64) * n_clips + clip0) + local_w[:, None] * n_clips + slot[None, :],
+                  mask=per_word_ok, other=0.0)
+    per_word *= tl.exp(inv_alpha - lse)                                    # (BLOCK_W, CB_POW2)
+    per_frame_ok = (crow < n_cap)[:, None] & col_ok[None, :]
+    per_frame = tl.load(grad_v2t + pair_base + crow[:, None] * n_clips + clip[None, :], mask=per_frame_ok, other=0.0)
+    lse = tl.load(frame_lse + (cap0.to(tl.int64) * n_frames + f0) + crow[:, None] * n_frames + local_f[None, :],
+                  mask=per_frame_ok, other=0.0)
+    per_frame *= tl.exp(inv_alpha - lse)                                   # (CA_POW2, BLOCK_F)
+    # spread them over the tile by membership (selects, no gathers)
+    factor = tl.zeros((BLOCK_W, BLOCK_F), dtype=tl.float32)
+    for c in tl.static_range(CB):
+        column = tl.sum(tl.where((slot == c)[None, :], per_word, 0.0), axis=1)
+        factor += tl.where((clip == c)[None, :], column[:, None], 0.0)
+    for a in tl.static_range(CA):
+        row = tl.sum(tl.where((crow == a)[:, None], per_frame, 0.0), axis=0)
+        factor += tl.where((cap == a)[:, None], row[None, :], 0.0)
     ok = row_ok[:, None] & col_ok[None, :]
-    z = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE) * inv_alpha
-    cap = tl.load(word_caption + rows, mask=row_ok, other=0).to(tl.int64)
-    clip = tl.load(frame_clip + cols, mask=col_ok, other=0).to(tl.int64)
-    pair = cap[:, None] * n_clips + clip[None, :]
-    to_frames = tl.load(word_lse + rows.to(tl.int64)[:, None] * n_clips + clip[None, :], mask=ok, other=0.0)
-    to_words = tl.load(frame_lse + cap[:, None] * n_frames + cols[None, :], mask=ok, other=0.0)
-    g_t2v = tl.load(grad_t2v + pair, mask=ok, other=0.0)
-    g_v2t = tl.load(grad_v2t + pair, mask=ok, other=0.0)
-    g = g_t2v * tl.exp(z - to_frames) + g_v2t * tl.exp(z - to_words)
-    local = (rows - first_row).to(tl.int64)
-    tl.store(weights + local[:, None] * n_frames + cols[None, :], g.to(weights.dtype.element_ty), mask=ok)
+    g = tl.where(ok, tl.exp((s - 1.0) * inv_alpha) * factor, 0.0)
+    out = weights + ((r0 - first_row).to(tl.int64) * n_frames + f0)
+    tl.store(out + local_w[:, None] * n_frames + local_f[None, :], g.to(weights.dtype.element_ty), mask=ok)
 
 
 def _offsets(counts: Tensor) -> Tensor:
@@ -199,11 +218,14 @@ class _FusedSoftMaxSums(torch.autograd.Function):
         word_lse = text.new_empty(text.shape[0], n_clips, dtype=torch.float32)
         frame_lse = text.new_empty(n_captions, video.shape[0], dtype=torch.float32)
         grid = (triton.cdiv(n_captions, ca), triton.cdiv(n_clips, cb))
-        settings = dict(CA=ca, CB=cb, BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=blocks.dim,
+        # fp32 tiles of the K-loop take twice the shared memory of half-precision ones
+        block_d = blocks.dim if text.dtype != torch.float32 else max(16, blocks.dim // 2)
+        settings = dict(CA=ca, CB=cb, CA_POW2=_next_power_of_two(ca), CB_POW2=_next_power_of_two(cb),
+                        BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=block_d,
                         IEEE=full_fp32_products(text.dtype), num_warps=blocks.warps, num_stages=blocks.stages)
         _forward_kernel[grid](text, video, word_caption, frame_clip, caption_start, clip_start,
                               t2v, v2t, word_lse, frame_lse, n_captions, n_clips, video.shape[0],
-                              text.shape[1], 1.0 / alpha, CB_POW2=_next_power_of_two(cb), **settings)
+                              text.shape[1], 1.0 / alpha, **settings)
         ctx.save_for_backward(text, video, word_caption, frame_clip, caption_start, clip_start,
                               word_lse, frame_lse)
         ctx.settings, ctx.grid, ctx.alpha, ctx.weight_elements = settings, grid, alpha, weight_elements

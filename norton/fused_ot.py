@@ -20,7 +20,8 @@ from torch import Tensor
 from .fused import interpreting
 
 SMALL_LIMIT = 4096  # padded entries of a problem solved whole by one program
-BLOCK = 64          # rows/columns per block of the two-kernel path
+# two-kernel path: potentials updated per program, and entries read per step of its online LSE
+BLOCK_OUT, BLOCK_IN = 16, 128
 
 
 def unsupported_reason(z: Tensor) -> str | None:
@@ -111,7 +112,7 @@ def sinkhorn_potentials(z: Tensor, log_a: Tensor, log_b: Tensor, row_mask: Tenso
     """(u, v) after n_iters row-then-column updates; z (..., n, m) with -inf where masked, float32.
 
     log_a (..., n), log_b (..., m): log marginals; masks (..., n) / (..., m) bool or None.
-    SMALL_LIMIT and BLOCK (module state) pick the path and the block size.
+    SMALL_LIMIT, BLOCK_OUT and BLOCK_IN (module state) pick the path and the block sizes.
     """
     reason = unsupported_reason(z)
     if reason:
@@ -134,8 +135,8 @@ def sinkhorn_potentials(z: Tensor, log_a: Tensor, log_b: Tensor, row_mask: Tenso
                                    BLOCK_N=block_n, BLOCK_M=block_m, MASKED=masked)
     else:
         for _ in range(n_iters):
-            _update_kernel[(problems, triton.cdiv(n, BLOCK))](
-                z, log_a, row_ok, v, u, n, m, n, m, m, 1, BLOCK_OUT=BLOCK, BLOCK_IN=BLOCK, MASKED=masked)
-            _update_kernel[(problems, triton.cdiv(m, BLOCK))](
-                z, log_b, col_ok, u, v, n, m, m, n, 1, m, BLOCK_OUT=BLOCK, BLOCK_IN=BLOCK, MASKED=masked)
+            _update_kernel[(problems, triton.cdiv(n, BLOCK_OUT))](
+                z, log_a, row_ok, v, u, n, m, n, m, m, 1, BLOCK_OUT=BLOCK_OUT, BLOCK_IN=BLOCK_IN, MASKED=masked)
+            _update_kernel[(problems, triton.cdiv(m, BLOCK_OUT))](
+                z, log_b, col_ok, u, v, n, m, m, n, 1, m, BLOCK_OUT=BLOCK_OUT, BLOCK_IN=BLOCK_IN, MASKED=masked)
     return u.reshape(*batch, n), v.reshape(*batch, m)

@@ -151,3 +151,25 @@ def test_fused_rejects_mismatched_features():
     owners = torch.zeros(5, dtype=torch.long, device=DEVICE), torch.zeros(4, dtype=torch.long, device=DEVICE)
     with pytest.raises(ValueError, match="16 vs 8"):
         fused_soft_max_sums(text, video, *owners, *counts, 5, 4, 1.0)
+
+
+def test_kernels_compile_for_hopper_without_a_gpu():
+    """Ahead-of-time compilation for sm_90 (H100/H200): what the interpreter cannot check."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "kernel_report.py"), "--json",
+                          "--dtypes", "bf16", "fp32"], capture_output=True, text=True, env=env, cwd=REPO)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = json.loads(run.stdout)
+    assert {row["kernel"] for row in rows} == {"soft-max forward", "soft-max backward weights",
+                                               "sinkhorn small (9 x 9)", "sinkhorn update (large)"}
+    for row in rows:
+        assert 0 <= row["shared_bytes"] <= 227 * 1024, row
+        assert row["registers"] and row["registers"] <= 255, row
+    half = [row for row in rows if row["dtype"] == "bf16"]
+    assert len(half) == 2 and all(row["wgmma"] > 0 for row in half)  # bf16 products on tensor cores

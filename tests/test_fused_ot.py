@@ -37,7 +37,8 @@ def kernel(request, monkeypatch):
     if request.param == "large":
         import norton.fused_ot
         monkeypatch.setattr(norton.fused_ot, "SMALL_LIMIT", 0)
-        monkeypatch.setattr(norton.fused_ot, "BLOCK", 4)
+        monkeypatch.setattr(norton.fused_ot, "BLOCK_OUT", 4)
+        monkeypatch.setattr(norton.fused_ot, "BLOCK_IN", 4)
     return request.param
 
 
