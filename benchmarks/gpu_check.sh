@@ -19,8 +19,8 @@ timeout 240 python3 -m pytest -q -p no:cacheprovider tests/test_fused.py tests/t
 step "N=1024, all paths and dtypes, whole loss (issue target: fused bf16 <= 8 ms, <= 0.5 GiB)"
 timeout 240 python3 benchmarks/loss_speed.py --sizes 1024 --variants paper --repeats 5 | tee "$out/loss_1024.md"
 
-step "the soft maximum alone, fused, a few tile shapes (WORDS FRAMES DIM WARPS STAGES)"
-for blocks in "128 128 64 8 3" "64 128 64 4 3" "128 64 64 4 3" "128 128 32 8 4"; do
+step "the soft maximum alone, fused, a few tile shapes (WORDS FRAMES CAPTIONS CLIPS DIM WARPS STAGES)"
+for blocks in "128 64 8 8 64 8 3" "128 128 8 16 64 8 3" "64 128 4 16 64 8 3" "64 64 4 8 64 4 3" "128 64 8 8 32 8 4"; do
   timeout 60 python3 benchmarks/loss_speed.py --part similarity --sizes 1024 --dtypes bfloat16 \
     --variants paper --paths fused --repeats 5 --blocks $blocks | tail -1
 done | tee "$out/blocks.md"

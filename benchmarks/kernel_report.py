@@ -4,7 +4,7 @@ Per kernel and dtype: shared memory, registers per thread and spilled bytes (fro
 tensor-core instructions in the PTX (wgmma on Hopper, mma on older cards), the asynchronous copies
 that pipeline the loads of the loop over D (cp.async) and the compile time. Arguments get the
 specialisations the JIT would give them at a launch (16-byte aligned pointers, D divisible by 16).
-Shapes are the paper's (W=31 words, F=18 frames -> 4 captions x 7 clips per 128 x 128 tile).
+Tiles: norton.fused.DEFAULT_BLOCKS (128 words x 64 frames, at most 8 captions and 8 clips each).
 Runs on any machine with triton installed (ptxas ships in its wheel); no GPU, no driver.
 Usage: python benchmarks/kernel_report.py [--capability 90] [--dtypes bf16 fp16 fp32] [--json]
 """
@@ -28,7 +28,6 @@ from triton.compiler import ASTSource  # noqa: E402
 
 from norton import fused, fused_ot  # noqa: E402
 
-WORDS, FRAMES = 31, 18
 SHARED_LIMIT = 227 * 1024  # bytes of shared memory one block may use on an H100/H200
 
 
@@ -36,16 +35,16 @@ def similarity_kernels(dtype: str) -> list[tuple[str, object, dict, dict, fused.
     """(name, kernel, signature, constexprs, blocks) of the two soft-maximum kernels for one dtype."""
     blocks = fused.DEFAULT_BLOCKS
     block_d = blocks.dim if dtype != "fp32" else max(16, blocks.dim // 2)
-    ca, cb = blocks.words // WORDS, blocks.frames // FRAMES
+    ca, cb = blocks.captions, blocks.clips
     tiles = dict(CA=ca, CB=cb, CA_POW2=1 << (ca - 1).bit_length(), CB_POW2=1 << (cb - 1).bit_length(),
                  BLOCK_W=blocks.words, BLOCK_F=blocks.frames, BLOCK_D=block_d, IEEE=dtype == "fp32")
     tokens = {"text": f"*{dtype}", "video": f"*{dtype}", "word_caption": "*i32", "frame_clip": "*i32",
-              "caption_start": "*i32", "clip_start": "*i32"}
+              "caption_start": "*i32", "clip_start": "*i32", "caption_tiles": "*i32", "clip_tiles": "*i32"}
     forward = {**tokens, "t2v": "*fp32", "v2t": "*fp32", "word_lse": "*fp32", "frame_lse": "*fp32",
-               "n_captions": "i32", "n_clips": "i32", "n_frames": "i32", "dim": "i32", "inv_alpha": "fp32"}
-    weights = {**tokens, "word_lse": "*fp32", "frame_lse": "*fp32", "grad_t2v": "*fp32", "grad_v2t": "*fp32",
-               "weights": f"*{dtype}", "first_tile": "i32", "first_row": "i32", "n_captions": "i32",
                "n_clips": "i32", "n_frames": "i32", "dim": "i32", "inv_alpha": "fp32"}
+    weights = {**tokens, "word_lse": "*fp32", "frame_lse": "*fp32", "grad_t2v": "*fp32", "grad_v2t": "*fp32",
+               "weights": f"*{dtype}", "first_tile": "i32", "first_row": "i32", "n_clips": "i32",
+               "n_frames": "i32", "dim": "i32", "inv_alpha": "fp32"}
     return [("soft-max forward", fused._forward_kernel, forward, tiles, blocks),
             ("soft-max backward weights", fused._weights_kernel, weights, tiles, blocks)]
 
@@ -111,8 +110,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows))
         return
-    print(f"Triton {triton.__version__}, target sm_{args.capability}, W={WORDS} F={FRAMES}, "
-          f"blocks {fused.DEFAULT_BLOCKS}")
+    print(f"Triton {triton.__version__}, target sm_{args.capability}, blocks {fused.DEFAULT_BLOCKS}")
     print("| kernel | dtype | warps | shared KiB | registers | spill bytes | wgmma | mma.sync | cp.async | compile s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:

@@ -10,7 +10,7 @@ TFLOP/s counts the dense frame-word products of forward+backward, 3 x 2*N^2*W*F*
 code's work). The floor is that work at the card's peak rate (--peak-tflops, or known for
 H100/H200 per dtype); "% of floor" is floor ms / measured ms.
 Usage: python benchmarks/loss_speed.py [--sizes 64 256] [--dtypes float32] [--device cpu|cuda]
-       [--paths materialise chunked fused] [--part loss|similarity] [--blocks 128 128 64 8 3]
+       [--paths materialise chunked fused] [--part loss|similarity] [--blocks 128 128 8 16 64 8 3]
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def peak_for(device_name: str, dtype: str, given: float | None) -> float | None:
 
 SIMILARITY_PATHS = {"materialise": "reference", "chunked": "chunked", "fused": "fused"}
 SINKHORN_BACKENDS = {"materialise": "torch", "chunked": "torch", "fused": "fused"}
+BLOCK_FIELDS = ("words", "frames", "captions", "clips", "dim", "warps", "stages")
 
 
 def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repeats: int, part: str,
@@ -69,7 +70,7 @@ def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repea
                       sinkhorn_backend=SINKHORN_BACKENDS[path]).to(dev)
     if blocks:
         import norton.fused
-        norton.fused.DEFAULT_BLOCKS = norton.fused.Blocks(*blocks)
+        norton.fused.DEFAULT_BLOCKS = norton.fused.Blocks(**dict(zip(BLOCK_FIELDS, blocks)))
 
     def step():
         if part == "similarity":
@@ -110,8 +111,8 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["official", "paper"])
     parser.add_argument("--paths", nargs="+", default=None, choices=list(SIMILARITY_PATHS))
     parser.add_argument("--part", default="loss", choices=["loss", "similarity"])
-    parser.add_argument("--blocks", type=int, nargs=5, default=None,
-                        metavar=("WORDS", "FRAMES", "DIM", "WARPS", "STAGES"), help="fused tile sizes")
+    parser.add_argument("--blocks", type=int, nargs=len(BLOCK_FIELDS), default=None,
+                        metavar=tuple(f.upper() for f in BLOCK_FIELDS), help="fused tile sizes (norton.fused.Blocks)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peak-tflops", type=float, default=None)

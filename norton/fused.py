@@ -5,9 +5,10 @@ T_f frames clip-major): per (caption a, clip b)
     t2v[a, b] = alpha * sum over a's words of LSE over b's frames of cos / alpha
     v2t[a, b] = alpha * sum over b's frames of LSE over a's words of cos / alpha
 
-Tiling. Captions are taken CA at a time (CA = BLOCK_W // W, W the padded caption length) and clips
-CB at a time (CB = BLOCK_F // F), so a tile's words and frames are contiguous rows of the packed
-inputs and every (caption, clip) pair lies in exactly one tile. A program computes its tile's
+Tiling. Consecutive captions are packed into tiles of at most BLOCK_W words and CA captions, and
+clips into tiles of at most BLOCK_F frames and CB clips (greedily, by their actual lengths, so short
+captions fill a tile), so a tile's words and frames are contiguous rows of the packed inputs and
+every (caption, clip) pair lies in exactly one tile. A program computes its tile's
 cosines (BLOCK_W x BLOCK_F, a loop over D), exponentiates them with the constant shift 1/alpha
 (cos <= 1) and reduces them in registers to
     word_lse (T_w, N_clips)      LSE over each clip's frames, kept for backward
@@ -23,6 +24,7 @@ module is imported), which the tests use.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 
@@ -40,10 +42,16 @@ WEIGHT_ELEMENTS = 2**26
 
 @dataclass(frozen=True)
 class Blocks:
-    """Tile sizes and launch settings of the kernels (powers of two, each at least 16)."""
+    """Tile sizes and launch settings of the kernels (powers of two, each at least 16).
 
-    words: int = 128   # BLOCK_W: rows of a tile (whole captions)
-    frames: int = 128  # BLOCK_F: columns of a tile (whole clips)
+    The defaults fill about 80 % of each tile with real tokens for captions of 4-31 words and clips
+    of 4-18 frames, and compile for sm_90 without register spills (benchmarks/kernel_report.py).
+    """
+
+    words: int = 128   # BLOCK_W: rows of a tile (whole captions; grows to the longest caption)
+    frames: int = 64   # BLOCK_F: columns of a tile (whole clips; grows to the longest clip)
+    captions: int = 8  # CA: most captions in a tile (the kernels loop over them, unrolled)
+    clips: int = 8     # CB: most clips in a tile
     dim: int = 64      # BLOCK_D: step of the loop over the feature dimension (halved for fp32)
     warps: int = 8
     stages: int = 3
@@ -98,14 +106,14 @@ def _tile_cosines(text_ptr, video_ptr, rows, row_ok, cols, col_ok, dim,
 
 
 @triton.jit
-def _tile_bounds(caption_start, clip_start, tile_w, tile_f, n_captions, n_clips,
-                 CA: tl.constexpr, CB: tl.constexpr, BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr):
+def _tile_bounds(caption_start, clip_start, caption_tiles, clip_tiles, tile_w, tile_f,
+                 BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr):
     """Tile (tile_w, tile_f): first caption and clip, how many of each, first word row and frame
     column, and its rows and columns with their validity."""
-    cap0 = tile_w * CA
-    clip0 = tile_f * CB
-    n_cap = tl.minimum(n_captions - cap0, CA)
-    n_clip = tl.minimum(n_clips - clip0, CB)
+    cap0 = tl.load(caption_tiles + tile_w)
+    clip0 = tl.load(clip_tiles + tile_f)
+    n_cap = tl.load(caption_tiles + tile_w + 1) - cap0
+    n_clip = tl.load(clip_tiles + tile_f + 1) - clip0
     r0 = tl.load(caption_start + cap0)
     r1 = tl.load(caption_start + cap0 + n_cap)
     f0 = tl.load(clip_start + clip0)
@@ -117,13 +125,14 @@ def _tile_bounds(caption_start, clip_start, tile_w, tile_f, n_captions, n_clips,
 
 @triton.jit
 def _forward_kernel(text, video, word_caption, frame_clip, caption_start, clip_start,
-                    t2v, v2t, word_lse, frame_lse, n_captions, n_clips, n_frames, dim, inv_alpha,
+                    caption_tiles, clip_tiles, t2v, v2t, word_lse, frame_lse, n_clips, n_frames, dim,
+                    inv_alpha,
                     CA: tl.constexpr, CB: tl.constexpr, CA_POW2: tl.constexpr, CB_POW2: tl.constexpr,
                     BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
                     IEEE: tl.constexpr):
     cap0, clip0, n_cap, n_clip, _, _, rows, row_ok, cols, col_ok = _tile_bounds(
-        caption_start, clip_start, tl.program_id(0), tl.program_id(1), n_captions, n_clips,
-        CA, CB, BLOCK_W, BLOCK_F)
+        caption_start, clip_start, caption_tiles, clip_tiles, tl.program_id(0), tl.program_id(1),
+        BLOCK_W, BLOCK_F)
     s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
     cap = tl.load(word_caption + rows, mask=row_ok, other=-1) - cap0   # caption within the tile
     clip = tl.load(frame_clip + cols, mask=col_ok, other=-1) - clip0   # clip within the tile
@@ -157,14 +166,14 @@ def _forward_kernel(text, video, word_caption, frame_clip, caption_start, clip_s
 
 @triton.jit
 def _weights_kernel(text, video, word_caption, frame_clip, caption_start, clip_start,
-                    word_lse, frame_lse, grad_t2v, grad_v2t, weights, first_tile, first_row,
-                    n_captions, n_clips, n_frames, dim, inv_alpha,
+                    caption_tiles, clip_tiles, word_lse, frame_lse, grad_t2v, grad_v2t, weights,
+                    first_tile, first_row, n_clips, n_frames, dim, inv_alpha,
                     CA: tl.constexpr, CB: tl.constexpr, CA_POW2: tl.constexpr, CB_POW2: tl.constexpr,
                     BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
                     IEEE: tl.constexpr):
     cap0, clip0, n_cap, n_clip, r0, f0, rows, row_ok, cols, col_ok = _tile_bounds(
-        caption_start, clip_start, first_tile + tl.program_id(0), tl.program_id(1), n_captions,
-        n_clips, CA, CB, BLOCK_W, BLOCK_F)
+        caption_start, clip_start, caption_tiles, clip_tiles, first_tile + tl.program_id(0),
+        tl.program_id(1), BLOCK_W, BLOCK_F)
     s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
     local_w, local_f = tl.arange(0, BLOCK_W), tl.arange(0, BLOCK_F)
     slot, crow = tl.arange(0, CB_POW2), tl.arange(0, CA_POW2)   # clips / captions of the tile
@@ -202,43 +211,61 @@ def _offsets(counts: Tensor) -> Tensor:
     return torch.nn.functional.pad(counts.cumsum(0), (1, 0)).to(torch.int32)
 
 
+def pack_tiles(counts: list[int], rows: int, most: int) -> list[int]:
+    """Greedy tiles of consecutive items with at most `rows` rows and `most` items each (an item
+    longer than `rows` gets a tile alone): the first item of each tile, then len(counts)."""
+    starts, used = [0], 0
+    for index, count in enumerate(counts):
+        if used and (used + count > rows or index - starts[-1] >= most):
+            starts.append(index)
+            used = 0
+        used += count
+    return starts + [len(counts)]
+
+
 class _FusedSoftMaxSums(torch.autograd.Function):
     @staticmethod
     def forward(ctx, text: Tensor, video: Tensor, word_caption: Tensor, frame_clip: Tensor,
-                words_per_caption: Tensor, frames_per_clip: Tensor, words: int, frames: int,
-                alpha: float, blocks: Blocks, weight_elements: int) -> tuple[Tensor, Tensor]:
+                words_per_caption: Tensor, frames_per_clip: Tensor, alpha: float, blocks: Blocks,
+                weight_elements: int) -> tuple[Tensor, Tensor]:
         n_captions, n_clips = len(words_per_caption), len(frames_per_clip)
-        block_w = max(blocks.words, _next_power_of_two(words))
-        block_f = max(blocks.frames, _next_power_of_two(frames))
-        ca, cb = block_w // words, block_f // frames
+        words, frames = words_per_caption.tolist(), frames_per_clip.tolist()  # one host sync
+        block_w = max(blocks.words, _next_power_of_two(max(words)))
+        block_f = max(blocks.frames, _next_power_of_two(max(frames)))
+        ca, cb = min(blocks.captions, block_w), min(blocks.clips, block_f)
+        caption_tiles = pack_tiles(words, block_w, ca)
+        clip_tiles = pack_tiles(frames, block_f, cb)
         caption_start, clip_start = _offsets(words_per_caption), _offsets(frames_per_clip)
         word_caption, frame_clip = word_caption.to(torch.int32), frame_clip.to(torch.int32)
         t2v = text.new_empty(n_captions, n_clips, dtype=torch.float32)
         v2t = torch.empty_like(t2v)
         word_lse = text.new_empty(text.shape[0], n_clips, dtype=torch.float32)
         frame_lse = text.new_empty(n_captions, video.shape[0], dtype=torch.float32)
-        grid = (triton.cdiv(n_captions, ca), triton.cdiv(n_clips, cb))
+        grid = (len(caption_tiles) - 1, len(clip_tiles) - 1)
+        tiles = [torch.tensor(t, dtype=torch.int32, device=text.device) for t in (caption_tiles, clip_tiles)]
         # fp32 tiles of the K-loop take twice the shared memory of half-precision ones
         block_d = blocks.dim if text.dtype != torch.float32 else max(16, blocks.dim // 2)
         settings = dict(CA=ca, CB=cb, CA_POW2=_next_power_of_two(ca), CB_POW2=_next_power_of_two(cb),
                         BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=block_d,
                         IEEE=full_fp32_products(text.dtype), num_warps=blocks.warps, num_stages=blocks.stages)
-        _forward_kernel[grid](text, video, word_caption, frame_clip, caption_start, clip_start,
-                              t2v, v2t, word_lse, frame_lse, n_captions, n_clips, video.shape[0],
-                              text.shape[1], 1.0 / alpha, **settings)
-        ctx.save_for_backward(text, video, word_caption, frame_clip, caption_start, clip_start,
+        _forward_kernel[grid](text, video, word_caption, frame_clip, caption_start, clip_start, *tiles,
+                              t2v, v2t, word_lse, frame_lse, n_clips, video.shape[0], text.shape[1],
+                              1.0 / alpha, **settings)
+        ctx.save_for_backward(text, video, word_caption, frame_clip, caption_start, clip_start, *tiles,
                               word_lse, frame_lse)
+        # word rows where each caption tile starts, for the backward groups
+        word_rows = [0, *itertools.accumulate(words)]
+        ctx.tile_rows = [word_rows[first] for first in caption_tiles]
         ctx.settings, ctx.grid, ctx.alpha, ctx.weight_elements = settings, grid, alpha, weight_elements
         return alpha * t2v, alpha * v2t
 
     @staticmethod
     def backward(ctx, grad_t2v: Tensor, grad_v2t: Tensor):
-        text, video, word_caption, frame_clip, caption_start, clip_start, word_lse, frame_lse = ctx.saved_tensors
-        n_captions, n_clips = frame_lse.shape[0], word_lse.shape[1]
+        (text, video, word_caption, frame_clip, caption_start, clip_start, caption_tiles, clip_tiles,
+         word_lse, frame_lse) = ctx.saved_tensors
+        n_clips = word_lse.shape[1]
         n_tiles, n_clip_tiles = ctx.grid
-        # word rows where each caption tile starts: one host sync, then groups of whole tiles
-        starts = caption_start.tolist()
-        tile_rows = [starts[min(t * ctx.settings["CA"], n_captions)] for t in range(n_tiles + 1)]
+        tile_rows = ctx.tile_rows
         tiles_per_group = max(1, ctx.weight_elements // max(1, ctx.settings["BLOCK_W"] * video.shape[0]))
         grad_t2v = grad_t2v.float().contiguous()
         grad_v2t = grad_v2t.float().contiguous()
@@ -249,22 +276,22 @@ class _FusedSoftMaxSums(torch.autograd.Function):
             r0, r1 = tile_rows[first], tile_rows[last]
             weights = text.new_empty(r1 - r0, video.shape[0])
             _weights_kernel[(last - first, n_clip_tiles)](
-                text, video, word_caption, frame_clip, caption_start, clip_start, word_lse, frame_lse,
-                grad_t2v, grad_v2t, weights, first, r0, n_captions, n_clips, video.shape[0],
-                text.shape[1], 1.0 / ctx.alpha, **ctx.settings)
+                text, video, word_caption, frame_clip, caption_start, clip_start, caption_tiles,
+                clip_tiles, word_lse, frame_lse, grad_t2v, grad_v2t, weights, first, r0, n_clips,
+                video.shape[0], text.shape[1], 1.0 / ctx.alpha, **ctx.settings)
             grad_text[r0:r1] = weights @ video
             grad_video += (weights.transpose(0, 1) @ text[r0:r1]).float()
-        return grad_text, grad_video.to(video.dtype), None, None, None, None, None, None, None, None, None
+        return grad_text, grad_video.to(video.dtype), None, None, None, None, None, None, None
 
 
 def fused_soft_max_sums(text: Tensor, video: Tensor, word_caption: Tensor, frame_clip: Tensor,
-                        words_per_caption: Tensor, frames_per_clip: Tensor, words: int, frames: int,
-                        alpha: float, *, blocks: Blocks | None = None,
+                        words_per_caption: Tensor, frames_per_clip: Tensor, alpha: float, *,
+                        blocks: Blocks | None = None,
                         weight_elements: int = WEIGHT_ELEMENTS) -> tuple[Tensor, Tensor]:
     """(t2v, v2t) sums in fp32, (N_captions, N_clips), of unit packed text (T_w, D) and video (T_f, D).
 
     word_caption (T_w,) / frame_clip (T_f,): owner of each row, sorted; words_per_caption (N,),
-    frames_per_clip (N,): counts; words / frames: the padded lengths (a tile holds whole captions).
+    frames_per_clip (N,): counts, at least 1 each.
     blocks: tile sizes, DEFAULT_BLOCKS (module state, so benchmarks can try others) when None.
     """
     reason = unsupported_reason(text, alpha)
@@ -274,5 +301,4 @@ def fused_soft_max_sums(text: Tensor, video: Tensor, word_caption: Tensor, frame
         raise ValueError(f"text and video features differ in size: {text.shape[1]} vs {video.shape[1]}")
     text, video = text.contiguous(), video.to(text.dtype).contiguous()
     return _FusedSoftMaxSums.apply(text, video, word_caption, frame_clip, words_per_caption,
-                                   frames_per_clip, int(words), int(frames), float(alpha),
-                                   blocks or DEFAULT_BLOCKS, weight_elements)
+                                   frames_per_clip, float(alpha), blocks or DEFAULT_BLOCKS, weight_elements)

@@ -186,8 +186,8 @@ def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor
     n_t, n_v = text_mask.sum(-1), video_mask.sum(-1)
     if _use_fused(path, text, float(alpha)):
         from .fused import fused_soft_max_sums
-        t2v, v2t = fused_soft_max_sums(text, video, word_caption, frame_clip, n_t, n_v, words, frames,
-                                       float(alpha), **(fused_options or {}))
+        t2v, v2t = fused_soft_max_sums(text, video, word_caption, frame_clip, n_t, n_v, float(alpha),
+                                       **(fused_options or {}))
     else:
         t2v, v2t = _SoftMaxSums.apply(text, video, word_caption, frame_clip, n_t.tolist(), n_clips,
                                       float(alpha), chunk_elements, save_elements)

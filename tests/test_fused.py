@@ -9,11 +9,11 @@ import torch
 triton = pytest.importorskip("triton", reason="triton is not installed: the fused kernels are not tested here")
 
 from norton import NortonConfig, NortonLoss  # noqa: E402
-from norton.fused import Blocks, fused_soft_max_sums  # noqa: E402
+from norton.fused import Blocks, fused_soft_max_sums, pack_tiles  # noqa: E402
 from norton.similarity import soft_max_scores, soft_max_scores_reference  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
-SMALL = Blocks(words=16, frames=16, dim=16, warps=1, stages=1)  # several tiles even for tiny inputs
+SMALL = Blocks(words=16, frames=16, captions=3, clips=4, dim=16, warps=1, stages=1)  # several tiles for tiny inputs
 FP32_RTOL = 1e-5  # the target for fp32 against the reference path
 
 
@@ -66,6 +66,19 @@ def test_fused_matches_the_reference_in_fp32(case):
     for name, ours, ref in zip(("t2v", "v2t", "grad text", "grad video"), fused, reference):
         assert ours.dtype == torch.float32, name
         assert relative_error(ours, ref) <= FP32_RTOL, name
+
+
+@pytest.mark.parametrize("counts, rows, most, expected", [
+    ([3, 3, 3, 3], 7, 8, [0, 2, 4]),          # rows bind
+    ([1, 1, 1, 1, 1], 16, 2, [0, 2, 4, 5]),   # items per tile bind
+    ([2, 9, 2], 4, 8, [0, 1, 2, 3]),          # an item longer than a tile is alone
+    ([4], 4, 1, [0, 1]),
+])
+def test_pack_tiles(counts, rows, most, expected):
+    starts = pack_tiles(counts, rows, most)
+    assert starts == expected
+    for first, end in zip(starts, starts[1:]):
+        assert end - first <= most and (sum(counts[first:end]) <= rows or end - first == 1)
 
 
 def test_fused_sums_are_the_chunked_sums():
@@ -150,7 +163,7 @@ def test_fused_rejects_mismatched_features():
     counts = torch.tensor([5], device=DEVICE), torch.tensor([4], device=DEVICE)
     owners = torch.zeros(5, dtype=torch.long, device=DEVICE), torch.zeros(4, dtype=torch.long, device=DEVICE)
     with pytest.raises(ValueError, match="16 vs 8"):
-        fused_soft_max_sums(text, video, *owners, *counts, 5, 4, 1.0)
+        fused_soft_max_sums(text, video, *owners, *counts, 1.0)
 
 
 def test_kernels_compile_for_hopper_without_a_gpu():
