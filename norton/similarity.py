@@ -118,7 +118,8 @@ class _SoftMaxSums(torch.autograd.Function):
     def backward(ctx, grad_t2v: Tensor, grad_v2t: Tensor):
         text, video, word_caption, frame_clip = ctx.saved_tensors
         grad_text = torch.empty_like(text)
-        grad_video = torch.zeros_like(video)
+        # summed over chunks: in fp32 for half-precision inputs
+        grad_video = torch.zeros_like(video, dtype=torch.promote_types(video.dtype, torch.float32))
         for index, (a0, a1, r0, r1) in enumerate(ctx.chunks):
             local_caption = word_caption[r0:r1] - a0
             if ctx.saved:
@@ -135,7 +136,7 @@ class _SoftMaxSums(torch.autograd.Function):
             grad_text[r0:r1] = weights @ video
             grad_video += weights.transpose(0, 1) @ text[r0:r1]
         ctx.saved = None
-        return grad_text, grad_video, None, None, None, None, None, None, None
+        return grad_text, grad_video.to(video.dtype), None, None, None, None, None, None, None
 
 
 SOFT_MAX_PATHS = ("auto", "fused", "chunked", "reference")
