@@ -3,7 +3,7 @@
 Per kernel and dtype: shared memory, registers per thread and spilled bytes (from ptxas -v), the
 tensor-core instructions in the PTX (wgmma on Hopper, mma on older cards), the asynchronous copies
 that pipeline the loads of the loop over D (cp.async) and the compile time. Arguments get the
-specialisations the JIT would give them at a launch (16-byte aligned pointers, D divisible by 16).
+specialisations the JIT would give them at a launch (16-byte aligned pointers); D=768.
 Tiles: norton.fused.DEFAULT_BLOCKS (128 words x 64 frames, at most 8 captions and 8 clips each).
 Runs on any machine with triton installed (ptxas ships in its wheel); no GPU, no driver.
 Usage: python benchmarks/kernel_report.py [--capability 90] [--dtypes bf16 fp16 fp32] [--json]
@@ -37,30 +37,29 @@ def similarity_kernels(dtype: str) -> list[tuple[str, object, dict, dict, fused.
     block_d = blocks.dim if dtype != "fp32" else max(16, blocks.dim // 2)
     ca, cb = blocks.captions, blocks.clips
     tiles = dict(CA=ca, CB=cb, CA_POW2=1 << (ca - 1).bit_length(), CB_POW2=1 << (cb - 1).bit_length(),
-                 BLOCK_W=blocks.words, BLOCK_F=blocks.frames, BLOCK_D=block_d, IEEE=dtype == "fp32")
+                 DIM=768, BLOCK_W=blocks.words, BLOCK_F=blocks.frames, BLOCK_D=block_d, IEEE=dtype == "fp32")
     tokens = {"text": f"*{dtype}", "video": f"*{dtype}", "word_caption": "*i32", "frame_clip": "*i32",
               "caption_start": "*i32", "clip_start": "*i32", "caption_tiles": "*i32", "clip_tiles": "*i32"}
     forward = {**tokens, "t2v": "*fp32", "v2t": "*fp32", "word_lse": "*fp32", "frame_lse": "*fp32",
-               "n_clips": "i32", "n_frames": "i32", "dim": "i32", "inv_alpha": "fp32"}
+               "n_clips": "i32", "n_frames": "i32", "inv_alpha": "fp32"}
     weights = {**tokens, "word_lse": "*fp32", "frame_lse": "*fp32", "grad_t2v": "*fp32", "grad_v2t": "*fp32",
                "weights": f"*{dtype}", "first_tile": "i32", "first_row": "i32", "n_clips": "i32",
-               "n_frames": "i32", "dim": "i32", "inv_alpha": "fp32"}
+               "n_frames": "i32", "inv_alpha": "fp32"}
     return [("soft-max forward", fused._forward_kernel, forward, tiles, blocks),
             ("soft-max backward weights", fused._weights_kernel, weights, tiles, blocks)]
 
 
 def sinkhorn_kernels() -> list[tuple[str, object, dict, dict, fused.Blocks]]:
-    """The two Sinkhorn kernels, for a (K+1) x (K+1) = 9 x 9 block and a large problem."""
+    """The two Sinkhorn kernels, for a (K+1) x (K+1) = 9 x 9 block and a 1024 x 1024 problem."""
     launch = fused.Blocks(words=16, frames=16, dim=16, warps=4, stages=1)
     small = {"z_ptr": "*fp32", "log_a_ptr": "*fp32", "log_b_ptr": "*fp32", "row_ok_ptr": "*i8",
-             "col_ok_ptr": "*i8", "u_ptr": "*fp32", "v_ptr": "*fp32", "n": "i32", "m": "i32", "n_iters": "i32"}
+             "col_ok_ptr": "*i8", "u_ptr": "*fp32", "v_ptr": "*fp32", "n": "i32", "m": "i32"}
     update = {"z_ptr": "*fp32", "log_w_ptr": "*fp32", "ok_ptr": "*i8", "other_ptr": "*fp32", "out_ptr": "*fp32",
-              "n": "i32", "m": "i32", "size": "i32", "other_size": "i32", "stride_along": "i32",
-              "stride_across": "i32"}
+              "n": "i32", "m": "i32", "size": "i32", "stride_along": "i32", "stride_across": "i32"}
     return [("sinkhorn small (9 x 9)", fused_ot._small_kernel, small,
-             dict(BLOCK_N=16, BLOCK_M=16, MASKED=False), launch),
+             dict(N_ITERS=50, BLOCK_N=16, BLOCK_M=16, MASKED=False), launch),
             ("sinkhorn update (large)", fused_ot._update_kernel, update,
-             dict(BLOCK_OUT=fused_ot.BLOCK_OUT, BLOCK_IN=fused_ot.BLOCK_IN, MASKED=False), launch)]
+             dict(OTHER_SIZE=1024, BLOCK_OUT=fused_ot.BLOCK_OUT, BLOCK_IN=fused_ot.BLOCK_IN, MASKED=False), launch)]
 
 
 def ptxas_report(ptx: str, capability: int) -> dict:
@@ -83,9 +82,9 @@ def ptxas_report(ptx: str, capability: int) -> dict:
 def compile_one(name: str, kernel, signature: dict, constexprs: dict, blocks: fused.Blocks,
                 capability: int) -> dict:
     signature = {**signature, **{key: "constexpr" for key in constexprs}}
-    # what the JIT would specialise at a launch: torch's allocations are 16-byte aligned, D=768
+    # what the JIT would specialise at a launch: torch's allocations are 16-byte aligned
     attrs = {(kernel.arg_names.index(name),): [["tt.divisibility", 16]]
-             for name, kind in signature.items() if kind.startswith("*") or name == "dim"}
+             for name, kind in signature.items() if kind.startswith("*")}
     begin = time.perf_counter()
     compiled = triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=constexprs, attrs=attrs),
                               target=GPUTarget("cuda", capability, 32),

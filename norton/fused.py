@@ -86,16 +86,16 @@ def _next_power_of_two(x: int) -> int:
 
 
 @triton.jit
-def _tile_cosines(text_ptr, video_ptr, rows, row_ok, cols, col_ok, dim,
+def _tile_cosines(text_ptr, video_ptr, rows, row_ok, cols, col_ok, DIM: tl.constexpr,
                   BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
                   IEEE: tl.constexpr):
     """Cosines (BLOCK_W, BLOCK_F) in fp32 of unit rows `rows` of text and `cols` of video."""
     acc = tl.zeros((BLOCK_W, BLOCK_F), dtype=tl.float32)
-    row_base = rows.to(tl.int64) * dim
-    col_base = cols.to(tl.int64) * dim
-    for k in range(0, dim, BLOCK_D):
+    row_base = rows.to(tl.int64) * DIM
+    col_base = cols.to(tl.int64) * DIM
+    for k in range(0, DIM, BLOCK_D):
         d = k + tl.arange(0, BLOCK_D)
-        d_ok = d < dim
+        d_ok = d < DIM
         a = tl.load(text_ptr + row_base[:, None] + d[None, :], mask=row_ok[:, None] & d_ok[None, :], other=0.0)
         b = tl.load(video_ptr + col_base[:, None] + d[None, :], mask=col_ok[:, None] & d_ok[None, :], other=0.0)
         if IEEE:
@@ -125,15 +125,15 @@ def _tile_bounds(caption_start, clip_start, caption_tiles, clip_tiles, tile_w, t
 
 @triton.jit
 def _forward_kernel(text, video, word_caption, frame_clip, caption_start, clip_start,
-                    caption_tiles, clip_tiles, t2v, v2t, word_lse, frame_lse, n_clips, n_frames, dim,
-                    inv_alpha,
+                    caption_tiles, clip_tiles, t2v, v2t, word_lse, frame_lse, n_clips, n_frames,
+                    inv_alpha, DIM: tl.constexpr,
                     CA: tl.constexpr, CB: tl.constexpr, CA_POW2: tl.constexpr, CB_POW2: tl.constexpr,
                     BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
                     IEEE: tl.constexpr):
     cap0, clip0, n_cap, n_clip, _, _, rows, row_ok, cols, col_ok = _tile_bounds(
         caption_start, clip_start, caption_tiles, clip_tiles, tl.program_id(0), tl.program_id(1),
         BLOCK_W, BLOCK_F)
-    s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
+    s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, DIM, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
     cap = tl.load(word_caption + rows, mask=row_ok, other=-1) - cap0   # caption within the tile
     clip = tl.load(frame_clip + cols, mask=col_ok, other=-1) - clip0   # clip within the tile
     e = tl.where(row_ok[:, None] & col_ok[None, :], tl.exp((s - 1.0) * inv_alpha), 0.0)
@@ -167,14 +167,14 @@ def _forward_kernel(text, video, word_caption, frame_clip, caption_start, clip_s
 @triton.jit
 def _weights_kernel(text, video, word_caption, frame_clip, caption_start, clip_start,
                     caption_tiles, clip_tiles, word_lse, frame_lse, grad_t2v, grad_v2t, weights,
-                    first_tile, first_row, n_clips, n_frames, dim, inv_alpha,
+                    first_tile, first_row, n_clips, n_frames, inv_alpha, DIM: tl.constexpr,
                     CA: tl.constexpr, CB: tl.constexpr, CA_POW2: tl.constexpr, CB_POW2: tl.constexpr,
                     BLOCK_W: tl.constexpr, BLOCK_F: tl.constexpr, BLOCK_D: tl.constexpr,
                     IEEE: tl.constexpr):
     cap0, clip0, n_cap, n_clip, r0, f0, rows, row_ok, cols, col_ok = _tile_bounds(
         caption_start, clip_start, caption_tiles, clip_tiles, first_tile + tl.program_id(0),
         tl.program_id(1), BLOCK_W, BLOCK_F)
-    s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, dim, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
+    s = _tile_cosines(text, video, rows, row_ok, cols, col_ok, DIM, BLOCK_W, BLOCK_F, BLOCK_D, IEEE)
     local_w, local_f = tl.arange(0, BLOCK_W), tl.arange(0, BLOCK_F)
     slot, crow = tl.arange(0, CB_POW2), tl.arange(0, CA_POW2)   # clips / captions of the tile
     cap = tl.load(word_caption + rows, mask=row_ok, other=-1) - cap0
@@ -246,11 +246,11 @@ class _FusedSoftMaxSums(torch.autograd.Function):
         # fp32 tiles of the K-loop take twice the shared memory of half-precision ones
         block_d = blocks.dim if text.dtype != torch.float32 else max(16, blocks.dim // 2)
         settings = dict(CA=ca, CB=cb, CA_POW2=_next_power_of_two(ca), CB_POW2=_next_power_of_two(cb),
-                        BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=block_d,
+                        DIM=text.shape[1], BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=block_d,
                         IEEE=full_fp32_products(text.dtype), num_warps=blocks.warps, num_stages=blocks.stages)
         _forward_kernel[grid](text, video, word_caption, frame_clip, caption_start, clip_start, *tiles,
-                              t2v, v2t, word_lse, frame_lse, n_clips, video.shape[0], text.shape[1],
-                              1.0 / alpha, **settings)
+                              t2v, v2t, word_lse, frame_lse, n_clips, video.shape[0], 1.0 / alpha,
+                              **settings)
         ctx.save_for_backward(text, video, word_caption, frame_clip, caption_start, clip_start, *tiles,
                               word_lse, frame_lse)
         # word rows where each caption tile starts, for the backward groups
@@ -278,7 +278,7 @@ class _FusedSoftMaxSums(torch.autograd.Function):
             _weights_kernel[(last - first, n_clip_tiles)](
                 text, video, word_caption, frame_clip, caption_start, clip_start, caption_tiles,
                 clip_tiles, word_lse, frame_lse, grad_t2v, grad_v2t, weights, first, r0, n_clips,
-                video.shape[0], text.shape[1], 1.0 / ctx.alpha, **ctx.settings)
+                video.shape[0], 1.0 / ctx.alpha, **ctx.settings)
             grad_text[r0:r1] = weights @ video
             grad_video += (weights.transpose(0, 1) @ text[r0:r1]).float()
         return grad_text, grad_video.to(video.dtype), None, None, None, None, None, None, None

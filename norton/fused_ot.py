@@ -46,8 +46,8 @@ def _lse(x, axis: tl.constexpr):
 
 
 @triton.jit
-def _small_kernel(z_ptr, log_a_ptr, log_b_ptr, row_ok_ptr, col_ok_ptr, u_ptr, v_ptr, n, m, n_iters,
-                  BLOCK_N: tl.constexpr, BLOCK_M: tl.constexpr, MASKED: tl.constexpr):
+def _small_kernel(z_ptr, log_a_ptr, log_b_ptr, row_ok_ptr, col_ok_ptr, u_ptr, v_ptr, n, m,
+                  N_ITERS: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_M: tl.constexpr, MASKED: tl.constexpr):
     problem = tl.program_id(0).to(tl.int64)
     i = tl.arange(0, BLOCK_N)
     j = tl.arange(0, BLOCK_M)
@@ -61,7 +61,7 @@ def _small_kernel(z_ptr, log_a_ptr, log_b_ptr, row_ok_ptr, col_ok_ptr, u_ptr, v_
         cols = cols & (tl.load(col_ok_ptr + problem * m + j, mask=cols, other=0) != 0)
     u = tl.zeros((BLOCK_N,), dtype=tl.float32)
     v = tl.zeros((BLOCK_M,), dtype=tl.float32)
-    for _ in range(n_iters):
+    for _ in range(N_ITERS):
         u = tl.where(rows, log_a - tl.where(rows, _lse(z + v[None, :], 1), 0.0), 0.0)
         v = tl.where(cols, log_b - tl.where(cols, _lse(z + u[:, None], 0), 0.0), 0.0)
     tl.store(u_ptr + problem * n + i, u, mask=i < n)
@@ -69,9 +69,9 @@ def _small_kernel(z_ptr, log_a_ptr, log_b_ptr, row_ok_ptr, col_ok_ptr, u_ptr, v_
 
 
 @triton.jit
-def _update_kernel(z_ptr, log_w_ptr, ok_ptr, other_ptr, out_ptr, n, m, size, other_size,
-                   stride_along, stride_across, BLOCK_OUT: tl.constexpr, BLOCK_IN: tl.constexpr,
-                   MASKED: tl.constexpr):
+def _update_kernel(z_ptr, log_w_ptr, ok_ptr, other_ptr, out_ptr, n, m, size, stride_along,
+                   stride_across, OTHER_SIZE: tl.constexpr, BLOCK_OUT: tl.constexpr,
+                   BLOCK_IN: tl.constexpr, MASKED: tl.constexpr):
     """One half-iteration: out[k] = log_w[k] - LSE_l(z[k, l] + other[l]) for a block of k.
 
     Rows (k = i, stride_along = m, stride_across = 1) or columns (k = j, stride_along = 1,
@@ -83,12 +83,12 @@ def _update_kernel(z_ptr, log_w_ptr, ok_ptr, other_ptr, out_ptr, n, m, size, oth
     base = z_ptr + problem * n * m + k[:, None].to(tl.int64) * stride_along
     top = tl.full((BLOCK_OUT,), float("-inf"), dtype=tl.float32)
     total = tl.zeros((BLOCK_OUT,), dtype=tl.float32)
-    for start in range(0, other_size, BLOCK_IN):
+    for start in range(0, OTHER_SIZE, BLOCK_IN):
         l_idx = start + tl.arange(0, BLOCK_IN)
-        l_in = l_idx < other_size
+        l_in = l_idx < OTHER_SIZE
         x = tl.load(base + l_idx[None, :] * stride_across, mask=k_in[:, None] & l_in[None, :],
                     other=float("-inf"))
-        x += tl.load(other_ptr + problem * other_size + l_idx, mask=l_in, other=0.0)[None, :]
+        x += tl.load(other_ptr + problem * OTHER_SIZE + l_idx, mask=l_in, other=0.0)[None, :]
         new_top = tl.maximum(top, tl.max(x, axis=1))
         safe = tl.where(new_top == float("-inf"), 0.0, new_top)
         total = total * tl.exp(tl.where(top == float("-inf"), float("-inf"), top - safe))
@@ -131,12 +131,14 @@ def sinkhorn_potentials(z: Tensor, log_a: Tensor, log_b: Tensor, row_mask: Tenso
     v = z.new_zeros(problems, m)
     block_n, block_m = _next_power_of_two(n), _next_power_of_two(m)
     if block_n * block_m <= SMALL_LIMIT:
-        _small_kernel[(problems,)](z, log_a, log_b, row_ok, col_ok, u, v, n, m, n_iters,
+        _small_kernel[(problems,)](z, log_a, log_b, row_ok, col_ok, u, v, n, m, N_ITERS=n_iters,
                                    BLOCK_N=block_n, BLOCK_M=block_m, MASKED=masked)
     else:
         for _ in range(n_iters):
             _update_kernel[(problems, triton.cdiv(n, BLOCK_OUT))](
-                z, log_a, row_ok, v, u, n, m, n, m, m, 1, BLOCK_OUT=BLOCK_OUT, BLOCK_IN=BLOCK_IN, MASKED=masked)
+                z, log_a, row_ok, v, u, n, m, n, m, 1, OTHER_SIZE=m, BLOCK_OUT=BLOCK_OUT, BLOCK_IN=BLOCK_IN,
+                MASKED=masked)
             _update_kernel[(problems, triton.cdiv(m, BLOCK_OUT))](
-                z, log_b, col_ok, u, v, n, m, m, n, 1, m, BLOCK_OUT=BLOCK_OUT, BLOCK_IN=BLOCK_IN, MASKED=masked)
+                z, log_b, col_ok, u, v, n, m, m, 1, m, OTHER_SIZE=n, BLOCK_OUT=BLOCK_OUT, BLOCK_IN=BLOCK_IN,
+                MASKED=masked)
     return u.reshape(*batch, n), v.reshape(*batch, m)
