@@ -36,7 +36,7 @@ def similarity_kernels(dtype: str) -> list[tuple[str, object, dict, dict, fused.
     blocks = fused.DEFAULT_BLOCKS
     block_d = blocks.dim if dtype != "fp32" else max(16, blocks.dim // 2)
     ca, cb = blocks.captions, blocks.clips
-    tiles = dict(CA=ca, CB=cb, CA_POW2=1 << (ca - 1).bit_length(), CB_POW2=1 << (cb - 1).bit_length(),
+    tiles = dict(CA=ca, CB=cb, CA_POW2=fused.next_power_of_two(ca), CB_POW2=fused.next_power_of_two(cb),
                  DIM=768, BLOCK_W=blocks.words, BLOCK_F=blocks.frames, BLOCK_D=block_d, IEEE=dtype == "fp32")
     tokens = {"text": f"*{dtype}", "video": f"*{dtype}", "word_caption": "*i32", "frame_clip": "*i32",
               "caption_start": "*i32", "clip_start": "*i32", "caption_tiles": "*i32", "clip_tiles": "*i32"}

@@ -65,10 +65,17 @@ def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET") == "1"
 
 
-def unsupported_reason(tensor: Tensor, alpha: float) -> str | None:
-    """Why the fused kernels cannot take this input, or None when they can."""
+def device_reason(tensor: Tensor) -> str | None:
+    """Why Triton kernels cannot run on this tensor's device, or None when they can."""
     if tensor.device.type != "cuda" and not (tensor.device.type == "cpu" and interpreting()):
         return f"needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU), got device {tensor.device}"
+    return None
+
+
+def unsupported_reason(tensor: Tensor, alpha: float) -> str | None:
+    """Why the fused kernels cannot take this input, or None when they can."""
+    if device_reason(tensor):
+        return device_reason(tensor)
     if tensor.dtype not in DTYPES:
         return f"needs float32, float16 or bfloat16, got {tensor.dtype}"
     if not alpha > MIN_ALPHA:
@@ -81,7 +88,8 @@ def full_fp32_products(dtype: torch.dtype) -> bool:
     return dtype == torch.float32 and torch.get_float32_matmul_precision() == "highest"
 
 
-def _next_power_of_two(x: int) -> int:
+def next_power_of_two(x: int) -> int:
+    """Smallest power of two >= x (1 for x <= 1)."""
     return 1 << max(0, int(x) - 1).bit_length()
 
 
@@ -230,8 +238,8 @@ class _FusedSoftMaxSums(torch.autograd.Function):
                 weight_elements: int) -> tuple[Tensor, Tensor]:
         n_captions, n_clips = len(words_per_caption), len(frames_per_clip)
         words, frames = words_per_caption.tolist(), frames_per_clip.tolist()  # one host sync
-        block_w = max(blocks.words, _next_power_of_two(max(words)))
-        block_f = max(blocks.frames, _next_power_of_two(max(frames)))
+        block_w = max(blocks.words, next_power_of_two(max(words)))
+        block_f = max(blocks.frames, next_power_of_two(max(frames)))
         ca, cb = min(blocks.captions, block_w), min(blocks.clips, block_f)
         caption_tiles = pack_tiles(words, block_w, ca)
         clip_tiles = pack_tiles(frames, block_f, cb)
@@ -245,7 +253,7 @@ class _FusedSoftMaxSums(torch.autograd.Function):
         tiles = [torch.tensor(t, dtype=torch.int32, device=text.device) for t in (caption_tiles, clip_tiles)]
         # fp32 tiles of the K-loop take twice the shared memory of half-precision ones
         block_d = blocks.dim if text.dtype != torch.float32 else max(16, blocks.dim // 2)
-        settings = dict(CA=ca, CB=cb, CA_POW2=_next_power_of_two(ca), CB_POW2=_next_power_of_two(cb),
+        settings = dict(CA=ca, CB=cb, CA_POW2=next_power_of_two(ca), CB_POW2=next_power_of_two(cb),
                         DIM=text.shape[1], BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=block_d,
                         IEEE=full_fp32_products(text.dtype), num_warps=blocks.warps, num_stages=blocks.stages)
         _forward_kernel[grid](text, video, word_caption, frame_clip, caption_start, clip_start, *tiles,

@@ -17,7 +17,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from .fused import interpreting
+from .fused import device_reason, next_power_of_two
 
 SMALL_LIMIT = 4096  # padded entries of a problem solved whole by one program
 # two-kernel path: potentials updated per program, and entries read per step of its online LSE
@@ -26,8 +26,8 @@ BLOCK_OUT, BLOCK_IN = 16, 128
 
 def unsupported_reason(z: Tensor) -> str | None:
     """Why the kernels cannot solve this problem, or None when they can."""
-    if z.device.type != "cuda" and not (z.device.type == "cpu" and interpreting()):
-        return f"needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU), got device {z.device}"
+    if device_reason(z):
+        return device_reason(z)
     if z.dtype != torch.float32:
         return f"solves in float32, got {z.dtype}"
     return None
@@ -103,10 +103,6 @@ def _update_kernel(z_ptr, log_w_ptr, ok_ptr, other_ptr, out_ptr, n, m, size, str
     tl.store(out_ptr + problem * size + k, tl.where(valid, log_w - tl.where(valid, lse, 0.0), 0.0), mask=k_in)
 
 
-def _next_power_of_two(x: int) -> int:
-    return 1 << max(0, int(x) - 1).bit_length()
-
-
 def sinkhorn_potentials(z: Tensor, log_a: Tensor, log_b: Tensor, row_mask: Tensor | None,
                         col_mask: Tensor | None, n_iters: int) -> tuple[Tensor, Tensor]:
     """(u, v) after n_iters row-then-column updates; z (..., n, m) with -inf where masked, float32.
@@ -129,7 +125,7 @@ def sinkhorn_potentials(z: Tensor, log_a: Tensor, log_b: Tensor, row_mask: Tenso
     col_ok = col_ok.reshape(problems, m).to(torch.int8).contiguous()
     u = z.new_zeros(problems, n)
     v = z.new_zeros(problems, m)
-    block_n, block_m = _next_power_of_two(n), _next_power_of_two(m)
+    block_n, block_m = next_power_of_two(n), next_power_of_two(m)
     if block_n * block_m <= SMALL_LIMIT:
         _small_kernel[(problems,)](z, log_a, log_b, row_ok, col_ok, u, v, n, m, N_ITERS=n_iters,
                                    BLOCK_N=block_n, BLOCK_M=block_m, MASKED=masked)
