@@ -128,10 +128,13 @@ class _SoftMaxSums(torch.autograd.Function):
                 e_words, e_frames, word_sums, frame_sums, _, _ = _chunk_exponentials(
                     text[r0:r1], video, local_caption, frame_clip, a1 - a0, ctx.n_clips, ctx.alpha)
             # d(alpha*LSE(cos/alpha))/d cos is the softmax: over a clip's frames, over a caption's words
-            per_word = grad_t2v[a0:a1][local_caption] / word_sums       # (R, N)
-            per_frame = grad_v2t[a0:a1][:, frame_clip] / frame_sums     # (c, T_f)
-            weights = e_words * per_word[:, frame_clip]
-            weights = weights + e_frames * per_frame[local_caption]     # (R, T_f)
+            per_word = grad_t2v[a0:a1][local_caption] / word_sums                   # (R, N)
+            per_frame = grad_v2t[a0:a1].index_select(1, frame_clip) / frame_sums    # (c, T_f)
+            weights = per_word.index_select(1, frame_clip)                          # (R, T_f)
+            if e_words is e_frames:  # one shift: e * (per_word + per_frame), in place
+                weights.add_(per_frame.index_select(0, local_caption)).mul_(e_words)
+            else:
+                weights.mul_(e_words).addcmul_(e_frames, per_frame.index_select(0, local_caption))
             weights = weights.to(text.dtype)
             grad_text[r0:r1] = weights @ video
             grad_video += weights.transpose(0, 1) @ text[r0:r1]
