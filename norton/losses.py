@@ -15,7 +15,8 @@ from torch import Tensor, nn
 
 from .config import NortonConfig
 from .ot import SINKHORN_BACKENDS, bucket_sinkhorn, sinkhorn
-from .similarity import SOFT_MAX_PATHS, hard_max_scores, minmax, pooled_cosine, soft_max_similarity
+from .similarity import (SOFT_MAX_PATHS, hard_max_scores, minmax, pooled_cosine, require_tokens,
+                         soft_max_similarity)
 
 MAX_LOGIT_SCALE = math.log(100.0)  # 1/tau is kept in [1, 100], as the released code's clamp
 
@@ -192,9 +193,7 @@ def check_inputs(pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor
         if mask.dtype != torch.bool or tuple(mask.shape) != tuple(tokens.shape[:2]):
             raise ValueError(f"{name} must be a bool tensor of shape {tuple(tokens.shape[:2])}, "
                              f"got {mask.dtype} {tuple(mask.shape)}")
-        empty = (~mask.any(-1)).nonzero()
-        if len(empty):
-            raise ValueError(f"{name} row {int(empty[0])} has no valid token")
+        require_tokens(name, mask)
     if n % k:
         raise ValueError(f"N={n} clip-caption pairs is not divisible by clips_per_sequence={k}")
     for name, tensor in (("pooled_video", pooled_video), ("pooled_text", pooled_text),

@@ -145,6 +145,13 @@ class _SoftMaxSums(torch.autograd.Function):
 SOFT_MAX_PATHS = ("auto", "fused", "chunked", "reference")
 
 
+def require_tokens(name: str, mask: Tensor) -> None:
+    """Raise ValueError naming the first row of a (N, S) bool mask with no valid token."""
+    empty = (~mask.any(-1)).nonzero()
+    if len(empty):
+        raise ValueError(f"{name} row {int(empty[0])} has no valid token")
+
+
 def _use_fused(path: str, tokens: Tensor, alpha: float) -> bool:
     """Whether soft_max_scores takes the Triton kernels: 'auto' on CUDA where they apply."""
     if path not in SOFT_MAX_PATHS:
@@ -178,6 +185,8 @@ def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor
     "reference" materialises the whole tensor (soft_max_scores_reference). `fused_options`
     (blocks, weight_elements) go to norton.fused.fused_soft_max_sums.
     """
+    require_tokens("text_mask", text_mask)
+    require_tokens("video_mask", video_mask)
     if path == "reference":
         return soft_max_scores_reference(text_tokens, video_tokens, text_mask, video_mask, alpha,
                                          mask_padding=mask_padding)
@@ -211,6 +220,8 @@ def hard_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor
     The limit alpha -> 0 of the soft maximum without its length term. Chunked over captions like
     soft_max_scores, but through autograd: the T_w x T_f cosines are kept for the backward pass.
     """
+    require_tokens("text_mask", text_mask)
+    require_tokens("video_mask", video_mask)
     text = F.normalize(text_tokens[text_mask], dim=-1)      # (T_w, D)
     video = F.normalize(video_tokens[video_mask], dim=-1)   # (T_f, D)
     word_caption = text_mask.nonzero()[:, 0]

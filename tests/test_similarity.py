@@ -148,3 +148,15 @@ def test_hard_max_matches_loops_and_has_gradients():
     (t2v.sum() + v2t.sum()).backward()
     assert torch.isfinite(text.grad).all() and text.grad[tm].abs().sum() > 0
     assert (text.grad[~tm] == 0).all()
+
+
+@pytest.mark.parametrize("which", ["text_mask", "video_mask"])
+def test_soft_max_names_an_empty_caption_or_clip(which):
+    text, video, text_mask, video_mask = tokens()
+    masks = {"text_mask": text_mask.clone(), "video_mask": video_mask.clone()}
+    masks[which][2] = False
+    for path in ("chunked", "reference"):
+        with pytest.raises(ValueError, match=f"{which} row 2 has no valid token"):
+            soft_max_scores(text, video, masks["text_mask"], masks["video_mask"], 1.0, path=path)
+    with pytest.raises(ValueError, match=f"{which} row 2 has no valid token"):
+        hard_max_scores(text, video, masks["text_mask"], masks["video_mask"])
