@@ -54,7 +54,8 @@ def rectified_clip_loss(pooled_video: Tensor, pooled_text: Tensor, beta: float, 
         return loss, torch.eye(n, dtype=scores_text.dtype, device=scores_text.device)
     keep = 1.0 - beta if keep_weight is None else keep_weight
     # solved with clips as rows, as the released code: columns (captions) exact after the last update
-    q = sinkhorn(scores_video, eps, n_iters=n_iters, backend=sinkhorn_backend).plan.to(scores_text.dtype) * n  # rows clips
+    q = sinkhorn(scores_video, eps, n_iters=n_iters, backend=sinkhorn_backend).plan  # rows clips
+    q = q.to(scores_text.dtype) * n
     identity = torch.eye(n, dtype=scores_text.dtype, device=scores_text.device)
     target_video = beta * q + keep * identity
     target_text = beta * q.transpose(0, 1) + keep * identity
