@@ -47,6 +47,7 @@ CASES = {  # n, words, frames, d, alpha, mask_padding, options
     "one caption tile per backward group": (13, 3, 7, 16, 0.05, True, dict(blocks=SMALL, weight_elements=1)),
     "captions longer than a block": (5, 20, 20, 33, 2.0, True, dict(blocks=SMALL)),
     "default blocks": (6, 31, 18, 24, 1.0, True, {}),
+    "default blocks, many tiles": (24, 31, 18, 32, 1.0, False, {}),
 }
 
 
