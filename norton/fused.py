@@ -58,6 +58,10 @@ class Blocks:
 
 
 DEFAULT_BLOCKS = Blocks()
+# Kernels that failed to compile or launch in this process, by (kernels, device, dtype): why.
+# They are not tried again there.
+FAILURES: dict[tuple[str, str, torch.dtype], str] = {}
+KernelError = triton.TritonError  # compilation, ptxas, out of resources
 
 
 def interpreting() -> bool:
@@ -80,7 +84,20 @@ def unsupported_reason(tensor: Tensor, alpha: float) -> str | None:
         return f"needs float32, float16 or bfloat16, got {tensor.dtype}"
     if not alpha > MIN_ALPHA:
         return f"needs alpha > {MIN_ALPHA} (one constant shift per exponential), got {alpha}"
-    return None
+    if (tensor.device.type == "cuda" and tensor.dtype == torch.bfloat16
+            and torch.cuda.get_device_capability(tensor.device) < (8, 0)):
+        return f"needs compute capability 8.0 or newer for bfloat16, got {torch.cuda.get_device_name(tensor.device)}"
+    return earlier_failure("soft-max", tensor)
+
+
+def earlier_failure(kernels: str, tensor: Tensor) -> str | None:
+    """Why these kernels failed earlier in this process on this tensor's device and dtype, or None."""
+    failure = FAILURES.get((kernels, str(tensor.device), tensor.dtype))
+    return f"failed earlier in this process: {failure}" if failure else None
+
+
+def remember_failure(kernels: str, tensor: Tensor, error: Exception) -> None:
+    FAILURES[(kernels, str(tensor.device), tensor.dtype)] = f"{type(error).__name__}: {str(error)[:200]}"
 
 
 def full_fp32_products(dtype: torch.dtype) -> bool:
@@ -308,5 +325,10 @@ def fused_soft_max_sums(text: Tensor, video: Tensor, word_caption: Tensor, frame
     if text.shape[1] != video.shape[1]:
         raise ValueError(f"text and video features differ in size: {text.shape[1]} vs {video.shape[1]}")
     text, video = text.contiguous(), video.to(text.dtype).contiguous()
-    return _FusedSoftMaxSums.apply(text, video, word_caption, frame_clip, words_per_caption,
-                                   frames_per_clip, float(alpha), blocks or DEFAULT_BLOCKS, weight_elements)
+    try:
+        return _FusedSoftMaxSums.apply(text, video, word_caption, frame_clip, words_per_caption,
+                                       frames_per_clip, float(alpha), blocks or DEFAULT_BLOCKS,
+                                       weight_elements)
+    except KernelError as error:  # remembered, so that it is not tried again
+        remember_failure("soft-max", text, error)
+        raise

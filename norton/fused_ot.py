@@ -17,7 +17,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from .fused import device_reason, next_power_of_two
+from .fused import KernelError, device_reason, earlier_failure, next_power_of_two, remember_failure
 
 SMALL_LIMIT = 4096  # padded entries of a problem solved whole by one program
 # two-kernel path: potentials updated per program, and entries read per step of its online LSE
@@ -30,7 +30,7 @@ def unsupported_reason(z: Tensor) -> str | None:
         return device_reason(z)
     if z.dtype != torch.float32:
         return f"solves in float32, got {z.dtype}"
-    return None
+    return earlier_failure("sinkhorn", z)
 
 
 @triton.jit
@@ -126,15 +126,19 @@ def sinkhorn_potentials(z: Tensor, log_a: Tensor, log_b: Tensor, row_mask: Tenso
     u = z.new_zeros(problems, n)
     v = z.new_zeros(problems, m)
     block_n, block_m = next_power_of_two(n), next_power_of_two(m)
-    if block_n * block_m <= SMALL_LIMIT:
-        _small_kernel[(problems,)](z, log_a, log_b, row_ok, col_ok, u, v, n, m, N_ITERS=n_iters,
-                                   BLOCK_N=block_n, BLOCK_M=block_m, MASKED=masked)
-    else:
-        for _ in range(n_iters):
-            _update_kernel[(problems, triton.cdiv(n, BLOCK_OUT))](
-                z, log_a, row_ok, v, u, n, m, n, m, 1, OTHER_SIZE=m, BLOCK_OUT=BLOCK_OUT, BLOCK_IN=BLOCK_IN,
-                MASKED=masked)
-            _update_kernel[(problems, triton.cdiv(m, BLOCK_OUT))](
-                z, log_b, col_ok, u, v, n, m, m, 1, m, OTHER_SIZE=n, BLOCK_OUT=BLOCK_OUT, BLOCK_IN=BLOCK_IN,
-                MASKED=masked)
+    try:
+        if block_n * block_m <= SMALL_LIMIT:
+            _small_kernel[(problems,)](z, log_a, log_b, row_ok, col_ok, u, v, n, m, N_ITERS=n_iters,
+                                       BLOCK_N=block_n, BLOCK_M=block_m, MASKED=masked)
+        else:
+            for _ in range(n_iters):
+                _update_kernel[(problems, triton.cdiv(n, BLOCK_OUT))](
+                    z, log_a, row_ok, v, u, n, m, n, m, 1, OTHER_SIZE=m, BLOCK_OUT=BLOCK_OUT,
+                    BLOCK_IN=BLOCK_IN, MASKED=masked)
+                _update_kernel[(problems, triton.cdiv(m, BLOCK_OUT))](
+                    z, log_b, col_ok, u, v, n, m, m, 1, m, OTHER_SIZE=n, BLOCK_OUT=BLOCK_OUT,
+                    BLOCK_IN=BLOCK_IN, MASKED=masked)
+    except KernelError as error:  # remembered, so that it is not tried again
+        remember_failure("sinkhorn", z, error)
+        raise
     return u.reshape(*batch, n), v.reshape(*batch, m)

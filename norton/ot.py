@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -108,11 +109,20 @@ def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor |
             raise ValueError("scores contain NaN or +inf (in unmasked entries)")
         log_a = _log_marginal(a, row_mask, (*batch, n), z, "a")
         log_b = _log_marginal(b, col_mask, (*batch, m), z, "b")
-        if _use_fused(backend, z, tol, differentiable):
+        fused = _use_fused(backend, z, tol, differentiable)
+        if fused:
+            from .fused import KernelError
             from .fused_ot import sinkhorn_potentials
-            u, v = sinkhorn_potentials(z, log_a, log_b, row_mask, col_mask, n_iters)
-            iters = n_iters
-        else:
+            try:
+                u, v = sinkhorn_potentials(z, log_a, log_b, row_mask, col_mask, n_iters)
+                iters = n_iters
+            except KernelError as error:  # "auto" carries on eagerly, and stays there
+                if backend == "fused":
+                    raise
+                warnings.warn(f"fused Sinkhorn kernels failed on {z.device} ({type(error).__name__}: "
+                              f"{str(error)[:200]}); iterating eagerly", RuntimeWarning)
+                fused = False
+        if not fused:
             u, v, iters = _eager_potentials(z, log_a, log_b, row_mask, col_mask, n_iters, tol)
         log_plan = z + u.unsqueeze(-1) + v.unsqueeze(-2)
         error = _row_error(z, u, v, log_a)

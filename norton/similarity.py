@@ -13,6 +13,7 @@ padded frame adds alpha*log n_t(a) to v2t's (those are the values its zero-fille
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -197,11 +198,19 @@ def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor
     word_caption = text_mask.nonzero()[:, 0]
     frame_clip = video_mask.nonzero()[:, 0]
     n_t, n_v = text_mask.sum(-1), video_mask.sum(-1)
-    if _use_fused(path, text, float(alpha)):
-        from .fused import fused_soft_max_sums
-        t2v, v2t = fused_soft_max_sums(text, video, word_caption, frame_clip, n_t, n_v, float(alpha),
-                                       **(fused_options or {}))
-    else:
+    fused = _use_fused(path, text, float(alpha))
+    if fused:
+        from .fused import KernelError, fused_soft_max_sums
+        try:
+            t2v, v2t = fused_soft_max_sums(text, video, word_caption, frame_clip, n_t, n_v, float(alpha),
+                                           **(fused_options or {}))
+        except KernelError as error:  # "auto" carries on with the chunked path, and stays there
+            if path == "fused":
+                raise
+            warnings.warn(f"fused soft-maximum kernels failed on {text.device} ({type(error).__name__}: "
+                          f"{str(error)[:200]}); using the chunked path", RuntimeWarning)
+            fused = False
+    if not fused:
         t2v, v2t = _SoftMaxSums.apply(text, video, word_caption, frame_clip, n_t.tolist(), n_clips,
                                       float(alpha), chunk_elements, save_elements)
     n_t = n_t.to(t2v.dtype)[:, None]                        # (N, 1) words per caption

@@ -194,3 +194,30 @@ def test_kernels_compile_for_hopper_without_a_gpu():
         assert row["registers"] and row["registers"] <= 255, row
     half = [row for row in rows if row["dtype"] == "bf16"]
     assert len(half) == 2 and all(row["wgmma"] > 0 for row in half)  # bf16 products on tensor cores
+
+
+def test_a_kernel_failure_is_remembered_and_auto_falls_back(monkeypatch):
+    import norton.fused
+    import norton.similarity
+    from triton.runtime.errors import PTXASError
+
+    def broken(*args):
+        raise PTXASError("ptxas: out of registers (simulated)")
+
+    monkeypatch.setattr(norton.fused._FusedSoftMaxSums, "apply", broken)
+    monkeypatch.setattr(norton.fused, "FAILURES", {})
+    text, video, text_mask, video_mask = scattered_tokens(5, 4, 3, 16, seed=9)
+    with pytest.raises(PTXASError):
+        soft_max_scores(text, video, text_mask, video_mask, 1.0, path="fused")
+    fallback_reason = "PTXASError: PTXAS error: ptxas: out of registers (simulated)"
+    with pytest.raises(ValueError, match="failed earlier in this process: PTXASError"):
+        soft_max_scores(text, video, text_mask, video_mask, 1.0, path="fused")  # not retried
+    chunked = soft_max_scores(text, video, text_mask, video_mask, 1.0, path="chunked")
+    monkeypatch.setattr(norton.fused, "FAILURES", {})
+    monkeypatch.setattr(norton.similarity, "_use_fused", lambda *args: True)  # as "auto" on a GPU
+    with pytest.warns(RuntimeWarning, match="using the chunked path"):
+        fallback = soft_max_scores(text, video, text_mask, video_mask, 1.0)
+    for ours, theirs in zip(fallback, chunked):
+        assert torch.equal(ours, theirs)
+    assert norton.fused.unsupported_reason(text, 1.0).startswith("failed earlier")
+    assert norton.fused.FAILURES == {("soft-max", str(text.device), text.dtype): fallback_reason}

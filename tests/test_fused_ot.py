@@ -113,3 +113,31 @@ def test_norton_loss_with_fused_sinkhorn_equals_eager():
         assert torch.allclose(getattr(fused, field), getattr(eager, field), rtol=1e-5, atol=1e-7), field
     with pytest.raises(ValueError, match="sinkhorn_backend"):
         NortonLoss(config, sinkhorn_backend="cuda")
+
+
+def test_a_sinkhorn_kernel_failure_falls_back_to_eager(monkeypatch):
+    import norton.fused
+    import norton.fused_ot
+    import norton.ot
+    from triton.runtime.errors import OutOfResources
+
+    class Broken:
+        def __getitem__(self, grid):
+            def launch(*args, **kwargs):
+                raise OutOfResources(300000, 232448, "shared memory")
+            return launch
+
+    monkeypatch.setattr(norton.fused_ot, "_small_kernel", Broken())
+    monkeypatch.setattr(norton.fused, "FAILURES", {})
+    scores = problems((3, 5, 5), seed=11)
+    with pytest.raises(OutOfResources):
+        sinkhorn(scores, 0.5, backend="fused")
+    with pytest.raises(ValueError, match="failed earlier in this process: OutOfResources"):
+        sinkhorn(scores, 0.5, backend="fused")
+    eager = sinkhorn(scores, 0.5, backend="torch")
+    monkeypatch.setattr(norton.fused, "FAILURES", {})
+    monkeypatch.setattr(norton.ot, "_use_fused", lambda *args: True)  # as "auto" on a GPU
+    with pytest.warns(RuntimeWarning, match="iterating eagerly"):
+        fallback = sinkhorn(scores, 0.5)
+    assert torch.equal(fallback.plan, eager.plan)
+    assert list(norton.fused.FAILURES) == [("sinkhorn", str(scores.device), torch.float32)]
