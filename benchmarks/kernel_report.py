@@ -22,6 +22,7 @@ from pathlib import Path
 if os.environ.get("TRITON_INTERPRET") == "1":
     raise SystemExit("kernel_report compiles kernels: unset TRITON_INTERPRET")
 
+import torch  # noqa: E402
 import triton  # noqa: E402
 from triton.backends.compiler import GPUTarget  # noqa: E402
 from triton.compiler import ASTSource  # noqa: E402
@@ -34,10 +35,11 @@ SHARED_LIMIT = 227 * 1024  # bytes of shared memory one block may use on an H100
 def similarity_kernels(dtype: str) -> list[tuple[str, object, dict, dict, fused.Blocks]]:
     """(name, kernel, signature, constexprs, blocks) of the two soft-maximum kernels for one dtype."""
     blocks = fused.DEFAULT_BLOCKS
-    block_d = blocks.dim if dtype != "fp32" else max(16, blocks.dim // 2)
     ca, cb = blocks.captions, blocks.clips
     tiles = dict(CA=ca, CB=cb, CA_POW2=fused.next_power_of_two(ca), CB_POW2=fused.next_power_of_two(cb),
-                 DIM=768, BLOCK_W=blocks.words, BLOCK_F=blocks.frames, BLOCK_D=block_d, IEEE=dtype == "fp32")
+                 DIM=768, BLOCK_W=blocks.words, BLOCK_F=blocks.frames,
+                 BLOCK_D=blocks.dim_for(torch.float32 if dtype == "fp32" else torch.bfloat16),
+                 IEEE=dtype == "fp32")
     tokens = {"text": f"*{dtype}", "video": f"*{dtype}", "word_caption": "*i32", "frame_clip": "*i32",
               "caption_start": "*i32", "clip_start": "*i32", "caption_tiles": "*i32", "clip_tiles": "*i32"}
     forward = {**tokens, "t2v": "*fp32", "v2t": "*fp32", "word_lse": "*fp32", "frame_lse": "*fp32",

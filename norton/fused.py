@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -55,6 +56,11 @@ class Blocks:
     dim: int = 64      # BLOCK_D: step of the loop over the feature dimension (halved for fp32)
     warps: int = 8
     stages: int = 3
+
+
+    def dim_for(self, dtype: torch.dtype) -> int:
+        """BLOCK_D for inputs of this dtype: fp32 tiles take twice the shared memory of half ones."""
+        return self.dim if dtype != torch.float32 else max(16, self.dim // 2)
 
 
 DEFAULT_BLOCKS = Blocks()
@@ -94,6 +100,18 @@ def earlier_failure(kernels: str, tensor: Tensor) -> str | None:
     """Why these kernels failed earlier in this process on this tensor's device and dtype, or None."""
     failure = FAILURES.get((kernels, str(tensor.device), tensor.dtype))
     return f"failed earlier in this process: {failure}" if failure else None
+
+
+def run_or_fall_back(strict: bool, what: str, fallback_note: str, run, fallback):
+    """run(); on a Triton error raise when `strict`, else warn and return fallback()."""
+    try:
+        return run()
+    except KernelError as error:
+        if strict:
+            raise
+        warnings.warn(f"{what} failed ({type(error).__name__}: {str(error)[:200]}); {fallback_note}",
+                      RuntimeWarning)
+    return fallback()
 
 
 def remember_failure(kernels: str, tensor: Tensor, error: Exception) -> None:
@@ -268,10 +286,8 @@ class _FusedSoftMaxSums(torch.autograd.Function):
         frame_lse = text.new_empty(n_captions, video.shape[0], dtype=torch.float32)
         grid = (len(caption_tiles) - 1, len(clip_tiles) - 1)
         tiles = [torch.tensor(t, dtype=torch.int32, device=text.device) for t in (caption_tiles, clip_tiles)]
-        # fp32 tiles of the K-loop take twice the shared memory of half-precision ones
-        block_d = blocks.dim if text.dtype != torch.float32 else max(16, blocks.dim // 2)
         settings = dict(CA=ca, CB=cb, CA_POW2=next_power_of_two(ca), CB_POW2=next_power_of_two(cb),
-                        DIM=text.shape[1], BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=block_d,
+                        DIM=text.shape[1], BLOCK_W=block_w, BLOCK_F=block_f, BLOCK_D=blocks.dim_for(text.dtype),
                         IEEE=full_fp32_products(text.dtype), num_warps=blocks.warps, num_stages=blocks.stages)
         _forward_kernel[grid](text, video, word_caption, frame_clip, caption_start, clip_start, *tiles,
                               t2v, v2t, word_lse, frame_lse, n_clips, video.shape[0], 1.0 / alpha,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from dataclasses import dataclass
 
 import torch
@@ -109,21 +108,18 @@ def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor |
             raise ValueError("scores contain NaN or +inf (in unmasked entries)")
         log_a = _log_marginal(a, row_mask, (*batch, n), z, "a")
         log_b = _log_marginal(b, col_mask, (*batch, m), z, "b")
-        fused = _use_fused(backend, z, tol, differentiable)
-        if fused:
-            from .fused import KernelError
+        def eager() -> tuple[Tensor, Tensor, int]:
+            return _eager_potentials(z, log_a, log_b, row_mask, col_mask, n_iters, tol)
+
+        if _use_fused(backend, z, tol, differentiable):  # "auto" falls back on a kernel failure
+            from .fused import run_or_fall_back
             from .fused_ot import sinkhorn_potentials
-            try:
-                u, v = sinkhorn_potentials(z, log_a, log_b, row_mask, col_mask, n_iters)
-                iters = n_iters
-            except KernelError as error:  # "auto" carries on eagerly, and stays there
-                if backend == "fused":
-                    raise
-                warnings.warn(f"fused Sinkhorn kernels failed on {z.device} ({type(error).__name__}: "
-                              f"{str(error)[:200]}); iterating eagerly", RuntimeWarning)
-                fused = False
-        if not fused:
-            u, v, iters = _eager_potentials(z, log_a, log_b, row_mask, col_mask, n_iters, tol)
+            u, v, iters = run_or_fall_back(
+                backend == "fused", f"fused Sinkhorn kernels on {z.device}", "iterating eagerly",
+                lambda: (*sinkhorn_potentials(z, log_a, log_b, row_mask, col_mask, n_iters), n_iters),
+                eager)
+        else:
+            u, v, iters = eager()
         log_plan = z + u.unsqueeze(-1) + v.unsqueeze(-2)
         error = _row_error(z, u, v, log_a)
     return OTResult(plan=log_plan.exp(), log_plan=log_plan, n_iters=iters, marginal_error=error)

@@ -13,7 +13,6 @@ padded frame adds alpha*log n_t(a) to v2t's (those are the values its zero-fille
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 import torch.nn.functional as F
@@ -198,21 +197,19 @@ def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor
     word_caption = text_mask.nonzero()[:, 0]
     frame_clip = video_mask.nonzero()[:, 0]
     n_t, n_v = text_mask.sum(-1), video_mask.sum(-1)
-    fused = _use_fused(path, text, float(alpha))
-    if fused:
-        from .fused import KernelError, fused_soft_max_sums
-        try:
-            t2v, v2t = fused_soft_max_sums(text, video, word_caption, frame_clip, n_t, n_v, float(alpha),
-                                           **(fused_options or {}))
-        except KernelError as error:  # "auto" carries on with the chunked path, and stays there
-            if path == "fused":
-                raise
-            warnings.warn(f"fused soft-maximum kernels failed on {text.device} ({type(error).__name__}: "
-                          f"{str(error)[:200]}); using the chunked path", RuntimeWarning)
-            fused = False
-    if not fused:
-        t2v, v2t = _SoftMaxSums.apply(text, video, word_caption, frame_clip, n_t.tolist(), n_clips,
-                                      float(alpha), chunk_elements, save_elements)
+    def chunked() -> tuple[Tensor, Tensor]:
+        return _SoftMaxSums.apply(text, video, word_caption, frame_clip, n_t.tolist(), n_clips,
+                                  float(alpha), chunk_elements, save_elements)
+
+    if _use_fused(path, text, float(alpha)):  # "auto" falls back on a kernel failure, and stays there
+        from .fused import fused_soft_max_sums, run_or_fall_back
+        t2v, v2t = run_or_fall_back(
+            path == "fused", f"fused soft-maximum kernels on {text.device}", "using the chunked path",
+            lambda: fused_soft_max_sums(text, video, word_caption, frame_clip, n_t, n_v, float(alpha),
+                                        **(fused_options or {})),
+            chunked)
+    else:
+        t2v, v2t = chunked()
     n_t = n_t.to(t2v.dtype)[:, None]                        # (N, 1) words per caption
     n_v = n_v.to(t2v.dtype)[None, :]                        # (1, N) frames per clip
     if not mask_padding:  # the released code's padding leak, in closed form
