@@ -8,7 +8,8 @@ import time
 import numpy as np
 import torch
 
-from norton.explore import AlignSettings, VideoTokens
+from norton.align import AlignSettings
+from norton.explore import VideoTokens
 
 
 def random_video(video_id: str, size: int, rng: np.random.Generator, dim: int = 32, frames: int = 4,
@@ -56,7 +57,7 @@ def main() -> None:
     for size in args.sizes:
         videos = [random_video(f"v{k}", size, rng) for k in range(2)]
         for views in (("plan",), ("plan", "timeline", "bucket")):
-            viewer = PlanViewer(videos, AlignSettings(marginals="dustbin"), views=views)
+            viewer = PlanViewer(videos, AlignSettings(), views=views)
             start = time.perf_counter()
             viewer.refresh()
             first = (time.perf_counter() - start) * 1000

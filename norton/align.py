@@ -1,19 +1,37 @@
 """Aligning the captions of one video to its clips: timestamps, argmax, DTW, Drop-DTW, OT, OT with the bucket.
 
 Every method takes a similarity matrix (captions x clips, or captions x seconds; higher = more
-similar) and returns an `Alignment`: for each caption the index of its clip (-1 = dropped) and an
-alignability score (higher = more alignable). `align(method, similarity, **kw)` picks by name.
+similar) and returns an `Alignment`: for each caption its clip (-1 = dropped), its predicted time,
+and an alignability score (higher = more alignable). `align(method, similarity, **kw)` picks by name.
+The two OT methods share one implementation, `ot_alignment`, configured by `AlignSettings`; the
+explorer and its viewers call it too.
 """
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
-from typing import Iterable
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
 
-from .ot import bucket_sinkhorn, sinkhorn
+from .metrics import AlignmentScore, score_alignment
+from .ot import BUCKET_MARGINALS, bucket_sinkhorn, sinkhorn
+
+BUCKET_MODES = ("value", "ratio", "off")
+TIME_READOUTS = ("argmax", "local_mean", "mean")
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    """What the alignable prompt bucket did in one OT + bucket alignment."""
+
+    full_plan: np.ndarray      # (n+1, m+1) the augmented plan, bucket row and column last
+    bucket_value: float        # p, in the units of the solved scores (see AlignSettings.standardize)
+    multiplicity: float        # k: each caption saw the bucket as k clips of value p
+    caption_share: np.ndarray  # (n,) share of each caption's mass that went to the bucket
+    clip_share: np.ndarray     # (m,) share of each clip's mass that came from the bucket
 
 
 @dataclass(frozen=True)
@@ -21,19 +39,48 @@ class Alignment:
     """Result of aligning one video's captions to its clips."""
 
     method: str
-    assignment: np.ndarray  # (n,) int clip index per caption, -1 = dropped
+    assignment: np.ndarray    # (n,) int clip index per caption, -1 = dropped
     alignability: np.ndarray  # (n,) float, higher = more alignable
-    plan: np.ndarray  # (n, m) transport plan (OT methods), else 0/1 matched (caption, clip) pairs
+    plan: np.ndarray          # (n, m) transport plan (OT methods), else 0/1 matched (caption, clip) pairs
+    times: np.ndarray         # (n,) predicted time (s) of each caption; NaN where a method gives none
+    similarity: np.ndarray    # (n, m) the similarity that was aligned
+    n_iters: int = 0          # Sinkhorn iterations (OT methods)
+    marginal_error: float = 0.0
+    bucket: BucketPlan | None = None
 
     @property
     def kept(self) -> np.ndarray:
         """(n,) bool: captions that were assigned a clip."""
         return self.assignment >= 0
 
-    def assigned_times(self, clip_times=None) -> np.ndarray:
-        """(n,) midpoint of each caption's clip ([j, j+1) seconds by default); NaN when dropped."""
-        middles = _clip_times(clip_times, self.plan.shape[1]).mean(axis=1)
-        return np.where(self.kept, middles[np.maximum(self.assignment, 0)], np.nan)
+    @property
+    def dropped(self) -> np.ndarray:
+        """(n,) bool: captions the method left unaligned (the bucket, Drop-DTW)."""
+        return self.assignment < 0
+
+    @property
+    def has_bucket(self) -> bool:
+        return self.bucket is not None
+
+    @property
+    def bucket_value(self) -> float | None:
+        """p (None without a bucket)."""
+        return None if self.bucket is None else self.bucket.bucket_value
+
+    @property
+    def full_plan(self) -> np.ndarray:
+        """(n+1, m+1) plan with the bucket row/column last; the (n, m) plan without a bucket."""
+        return self.plan if self.bucket is None else self.bucket.full_plan
+
+    @property
+    def caption_bucket_share(self) -> np.ndarray:
+        """(n,) share of each caption's mass in the bucket (zeros without a bucket)."""
+        return np.zeros(len(self.plan)) if self.bucket is None else self.bucket.caption_share
+
+    @property
+    def clip_bucket_share(self) -> np.ndarray:
+        """(m,) share of each clip's mass from the bucket (zeros without a bucket)."""
+        return np.zeros(self.plan.shape[1]) if self.bucket is None else self.bucket.clip_share
 
 
 def _similarity(similarity) -> np.ndarray:
@@ -73,31 +120,33 @@ def _pairs_matrix(shape: tuple[int, int], pairs: Iterable[tuple[int, int]]) -> n
     return matrix
 
 
-def _every_caption_assigned(method: str, sim: np.ndarray, assignment: np.ndarray) -> Alignment:
-    """Alignment keeping every caption; alignability = similarity at the assigned clip."""
-    return Alignment(method, assignment, _at(sim, assignment), _pairs_matrix(sim.shape, enumerate(assignment)))
+def _every_caption_assigned(method: str, sim: np.ndarray, assignment: np.ndarray, clip_times) -> Alignment:
+    """Alignment keeping every caption at its clip's centre; alignability = similarity at that clip."""
+    times = _clip_times(clip_times, sim.shape[1]).mean(axis=1)[assignment]
+    return Alignment(method, assignment, _at(sim, assignment), _pairs_matrix(sim.shape, enumerate(assignment)),
+                     times, sim)
 
 
 def align_timestamps(similarity, caption_times, clip_times=None) -> Alignment:
-    """Each caption to the clip overlapping its ASR [start, end] most (nearest midpoint if none overlaps)."""
+    """Trust the ASR: each caption at its subtitle midpoint, on the clip holding it (else the nearest clip)."""
     sim = _similarity(similarity)
     captions = _clip_times(caption_times, sim.shape[0], "caption_times")
     clips = _clip_times(clip_times, sim.shape[1])
-    overlap = (np.minimum(captions[:, None, 1], clips[None, :, 1])
-               - np.maximum(captions[:, None, 0], clips[None, :, 0])).clip(min=0)  # (n, m)
-    gap = np.abs(captions.mean(axis=1)[:, None] - clips.mean(axis=1)[None, :])
-    assignment = np.where(overlap.max(axis=1) > 0, overlap.argmax(axis=1), gap.argmin(axis=1))
-    return _every_caption_assigned("timestamps", sim, assignment)
+    middles = captions.mean(axis=1)
+    inside = (clips[None, :, 0] <= middles[:, None]) & (middles[:, None] < clips[None, :, 1])  # (n, m)
+    nearest = np.abs(middles[:, None] - clips.mean(axis=1)[None, :]).argmin(axis=1)
+    assignment = np.where(inside.any(axis=1), inside.argmax(axis=1), nearest)
+    plan = _pairs_matrix(sim.shape, enumerate(assignment))
+    return Alignment("timestamps", assignment, _at(sim, assignment), plan, middles, sim)
 
 
-def align_argmax(similarity) -> Alignment:
+def align_argmax(similarity, clip_times=None) -> Alignment:
     """Each caption to its most similar clip; alignability = that similarity."""
     sim = _similarity(similarity)
-    assignment = sim.argmax(axis=1)
-    return _every_caption_assigned("argmax", sim, assignment)
+    return _every_caption_assigned("argmax", sim, sim.argmax(axis=1), clip_times)
 
 
-def align_dtw(similarity) -> Alignment:
+def align_dtw(similarity, clip_times=None) -> Alignment:
     """Monotone assignment maximising total similarity (clip index non-decreasing; captions may share a clip)."""
     sim = _similarity(similarity)
     n, m = sim.shape
@@ -112,10 +161,11 @@ def align_dtw(similarity) -> Alignment:
     assignment[-1] = int(best.argmax())
     for i in range(n - 1, 0, -1):
         assignment[i - 1] = came_from[i, assignment[i]]
-    return _every_caption_assigned("dtw", sim, assignment)
+    return _every_caption_assigned("dtw", sim, assignment, clip_times)
 
 
-def align_drop_dtw(similarity, drop_threshold: float | None = None, drop_quantile: float = 0.5) -> Alignment:
+def align_drop_dtw(similarity, drop_threshold: float | None = None, drop_quantile: float = 0.5,
+                   clip_times=None) -> Alignment:
     """Drop-DTW (Dvornik et al. 2021) with drops on both sides, in gain form.
 
     Matched (caption, clip) pairs form a monotone chain: clips strictly increasing, captions
@@ -160,15 +210,59 @@ def align_drop_dtw(similarity, drop_threshold: float | None = None, drop_quantil
     kept = path.any(axis=1)
     assignment = np.where(kept, matched_gain.argmax(axis=1), -1)
     alignability = np.where(kept, matched_gain.max(axis=1), np.minimum(gain.max(axis=1), 0.0))
-    return Alignment("drop_dtw", assignment, alignability, path)
+    times = np.where(kept, _clip_times(clip_times, m).mean(axis=1)[np.maximum(assignment, 0)], np.nan)
+    return Alignment("drop_dtw", assignment, alignability, path, times, sim)
 
 
-def align_ot(similarity, eps: float = 0.1, n_iters: int = 100) -> Alignment:
-    """Entropic OT with uniform marginals (norton.ot.sinkhorn); each caption to its plan row's argmax."""
-    sim = _similarity(similarity)
-    plan = sinkhorn(torch.from_numpy(sim), eps, n_iters=n_iters).plan.numpy()
-    assignment = plan.argmax(axis=1)
-    return Alignment("ot", assignment, _at(sim, assignment), plan)
+@dataclass
+class AlignSettings:
+    """Knobs of one video's OT alignment (`ot_alignment`), shared by norton.align, the explorer and its viewers."""
+
+    eps: float = 0.25            # entropic weight, in the units of the solved scores
+    n_iters: int = 100
+    bucket: str = "value"        # "value": p = bucket_value; "ratio": p from prompt_ratio; "off": plain OT
+    bucket_value: float = 0.4    # p (in std units above the video's mean similarity when standardize)
+    prompt_ratio: float = 0.3    # "ratio": p = this quantile of the timestamp-paired scores (Norton's rule)
+    marginals: str = "dustbin"   # bucket marginals, see norton.ot.bucket_marginals
+    multiplicity: float | None = None  # k of norton.ot.bucket_sinkhorn; None: clips per caption, max(1, m / n)
+    standardize: bool = True     # solve on the similarity z-scored over the video: eps and p in std units
+    window: float | None = 30.0  # s: with the bucket, a caption may take only clips this near its ASR span
+    #                              (plain OT ignores it: it must send mass to every clip)
+    times: str = "argmax"        # how a caption's time is read off its plan row, one of TIME_READOUTS
+    time_radius: float = 5.0     # "local_mean": plan-weighted mean over clips this near the row's argmax
+    alpha: float = 1.0           # explorer: soft-maximum temperature of its similarity
+    fusion_weight: float = 0.5   # explorer: weight of the mean-pooled similarity in its fusion
+
+    def __post_init__(self) -> None:
+        for name, options in (("bucket", BUCKET_MODES), ("marginals", BUCKET_MARGINALS), ("times", TIME_READOUTS)):
+            if getattr(self, name) not in options:
+                raise ValueError(f"AlignSettings.{name}: expected one of {options}, got {getattr(self, name)!r}")
+        if not 0 < self.prompt_ratio <= 1:
+            raise ValueError(f"AlignSettings.prompt_ratio: expected a value in (0, 1], got {self.prompt_ratio}")
+        for name in ("eps", "alpha", "time_radius"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"AlignSettings.{name}: expected > 0, got {getattr(self, name)}")
+        if self.n_iters < 1:
+            raise ValueError(f"AlignSettings.n_iters: expected >= 1, got {self.n_iters}")
+        if self.multiplicity is not None and not (math.isfinite(self.multiplicity) and self.multiplicity >= 1):
+            raise ValueError(f"AlignSettings.multiplicity: expected None or a number >= 1, got {self.multiplicity}")
+        if self.window is not None and not self.window >= 0:
+            raise ValueError(f"AlignSettings.window: expected None or seconds >= 0, got {self.window}")
+        if not math.isfinite(self.bucket_value):
+            raise ValueError(f"AlignSettings.bucket_value: expected a finite number, got {self.bucket_value}")
+
+    def override(self, **changes) -> AlignSettings:
+        """A copy with some fields changed; an unknown name is a ValueError naming it."""
+        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        if unknown:
+            raise ValueError(f"AlignSettings: unknown setting(s) {unknown}")
+        return replace(self, **changes)
+
+
+def standardized(similarity: np.ndarray) -> np.ndarray:
+    """The similarity z-scored over all its entries (a constant matrix becomes zeros)."""
+    std = similarity.std()
+    return (similarity - similarity.mean()) / (std if std > 0 else 1.0)
 
 
 def default_bucket_value(similarity, pairs=None, quantile: float = 0.3) -> float:
@@ -192,25 +286,91 @@ def default_bucket_value(similarity, pairs=None, quantile: float = 0.3) -> float
     return float(paired[max(1, int(quantile * len(paired))) - 1])
 
 
-def align_ot_bucket(similarity, bucket_value: float | None = None, eps: float = 0.1, n_iters: int = 100,
-                    marginals: str = "dustbin", bucket_quantile: float = 0.3, caption_times=None,
-                    clip_times=None) -> Alignment:
-    """OT with the alignable prompt bucket (norton.ot.bucket_sinkhorn); captions mostly in the bucket are dropped.
+def bucket_value_for(scores: np.ndarray, settings: AlignSettings, caption_times=None, clip_times=None) -> float | None:
+    """p for the settings: bucket_value, Norton's prompt-ratio rule on the timestamp pairs (or diagonal), or None."""
+    if settings.bucket == "off":
+        return None
+    if settings.bucket == "value":
+        return float(settings.bucket_value)
+    pairs = None if caption_times is None else align_timestamps(scores, caption_times, clip_times).assignment
+    return default_bucket_value(scores, pairs, settings.prompt_ratio)
 
-    Without `bucket_value`, p = default_bucket_value over the captions' timestamp-paired clips
-    (with `caption_times`) or the diagonal. Alignability = 1 - the caption's bucket fraction; a
-    caption is dropped when its bucket mass exceeds its mass on clips.
+
+def window_mask(caption_times, clip_times, window: float) -> np.ndarray:
+    """(n, m) bool: clip centres within `window` s of each caption's [start, end]; each caption keeps its nearest clip."""
+    captions = np.asarray(caption_times, dtype=np.float64)
+    centres = np.asarray(clip_times, dtype=np.float64).mean(axis=1)
+    distance = np.maximum(captions[:, None, 0] - centres[None], centres[None] - captions[:, None, 1]).clip(min=0)
+    near = distance <= window
+    near[np.arange(len(captions)), distance.argmin(axis=1)] = True
+    return near
+
+
+def plan_times(plan: np.ndarray, clip_times: np.ndarray, readout: str = "argmax", radius: float = 5.0) -> np.ndarray:
+    """(n,) time of each caption read off its plan row: the argmax clip's centre, a local or the global weighted mean."""
+    if readout not in TIME_READOUTS:
+        raise ValueError(f"readout: expected one of {TIME_READOUTS}, got {readout!r}")
+    centres = np.asarray(clip_times, dtype=np.float64).mean(axis=1)
+    best = centres[plan.argmax(axis=1)]
+    if readout == "argmax":
+        return best
+    weights = plan if readout == "mean" else plan * (np.abs(centres[None] - best[:, None]) <= radius)
+    mass = weights.sum(axis=1)
+    return np.divide(weights @ centres, mass, out=np.full(len(mass), np.nan), where=mass > 0)
+
+
+def ot_alignment(similarity, settings: AlignSettings | None = None, *, caption_times=None,
+                 clip_times=None) -> Alignment:
+    """Entropic OT of one video's (n, m) similarity, with the prompt bucket unless settings.bucket == 'off'.
+
+    Plain OT keeps every caption (alignability = similarity at the plan's argmax). With the bucket a
+    caption is dropped when more than half its mass went to the bucket; alignability = log(mass on
+    clips / mass in the bucket), which does not saturate. `caption_times` (n, 2) feed the "ratio"
+    rule and the window; clip_times default to one clip per second.
     """
+    settings = settings or AlignSettings()
     sim = _similarity(similarity)
-    if bucket_value is None:
-        pairs = None if caption_times is None else align_timestamps(sim, caption_times, clip_times).assignment
-        bucket_value = default_bucket_value(sim, pairs, bucket_quantile)
-    result = bucket_sinkhorn(torch.from_numpy(sim), float(bucket_value), eps, marginals=marginals, n_iters=n_iters)
-    plan, bucket = result.plan.numpy(), result.row_bucket_mass.numpy()
-    on_clips = plan.sum(axis=1)
-    alignability = on_clips / np.maximum(on_clips + bucket, np.finfo(np.float64).tiny)
-    assignment = np.where(bucket > on_clips, -1, plan.argmax(axis=1))
-    return Alignment("ot_bucket", assignment, alignability, plan)
+    n, m = sim.shape
+    clips = _clip_times(clip_times, m)
+    scores = standardized(sim) if settings.standardize else sim
+    captions = None if caption_times is None else _clip_times(caption_times, n, "caption_times")
+    p = bucket_value_for(scores, settings, captions, clips)
+    if p is None:
+        result = sinkhorn(torch.from_numpy(scores), settings.eps, n_iters=settings.n_iters)
+        plan = result.plan.numpy()
+        assignment = plan.argmax(axis=1)
+        return Alignment("ot", assignment, _at(sim, assignment), plan,
+                         plan_times(plan, clips, settings.times, settings.time_radius), sim,
+                         result.n_iters, float(result.marginal_error))
+    if settings.window is not None:
+        if captions is None:
+            raise ValueError(f"caption_times: required with AlignSettings.window ({settings.window} s); "
+                             "pass window=None to align without the ASR times")
+        scores = np.where(window_mask(captions, clips, settings.window), scores, -np.inf)
+    k = settings.multiplicity if settings.multiplicity is not None else max(1.0, m / n)
+    result = bucket_sinkhorn(torch.from_numpy(scores), p, settings.eps, marginals=settings.marginals,
+                             n_iters=settings.n_iters, multiplicity=k)
+    plan = result.plan.numpy()
+    log_odds = result.row_kept_log_odds.numpy()
+    dropped = log_odds < 0
+    bucket = BucketPlan(result.full_plan.numpy(), p, k, result.row_bucket_share.numpy(),
+                        result.col_bucket_share.numpy())
+    return Alignment("ot_bucket", np.where(dropped, -1, plan.argmax(axis=1)), log_odds, plan,
+                     plan_times(plan, clips, settings.times, settings.time_radius), sim,
+                     result.n_iters, float(result.marginal_error), bucket)
+
+
+def align_ot(similarity, clip_times=None, **settings) -> Alignment:
+    """Entropic OT with uniform marginals (no bucket); `settings` are AlignSettings fields."""
+    return ot_alignment(similarity, AlignSettings().override(**settings, bucket="off"), clip_times=clip_times)
+
+
+def align_ot_bucket(similarity, caption_times=None, clip_times=None, **settings) -> Alignment:
+    """OT with the alignable prompt bucket (AlignSettings defaults); `settings` are AlignSettings fields."""
+    settings = AlignSettings().override(**settings)
+    if settings.bucket == "off":
+        raise ValueError("align_ot_bucket: bucket='off' is plain OT; use align_ot")
+    return ot_alignment(similarity, settings, caption_times=caption_times, clip_times=clip_times)
 
 
 METHODS = {
@@ -221,6 +381,7 @@ METHODS = {
     "ot": align_ot,
     "ot_bucket": align_ot_bucket,
 }
+OT_SETTINGS = tuple(f.name for f in fields(AlignSettings) if f.name not in ("alpha", "fusion_weight"))
 
 
 def align(method: str, similarity, **kw) -> Alignment:
@@ -228,8 +389,24 @@ def align(method: str, similarity, **kw) -> Alignment:
     if method not in METHODS:
         raise ValueError(f"method: expected one of {sorted(METHODS)}, got {method!r}")
     function = METHODS[method]
-    accepted = list(inspect.signature(function).parameters)[1:]
+    accepted = [name for name, p in inspect.signature(function).parameters.items()
+                if p.kind is not p.VAR_KEYWORD][1:]
+    if method in ("ot", "ot_bucket"):
+        accepted += [name for name in OT_SETTINGS if not (method == "ot" and name == "bucket")]
     unknown = sorted(set(kw) - set(accepted))
     if unknown:
         raise ValueError(f"align({method!r}): unknown parameter(s) {unknown}; accepted: {accepted}")
     return function(similarity, **kw)
+
+
+def score_alignments(alignments: Sequence[Alignment], videos: Sequence) -> AlignmentScore:
+    """score_alignment of per-video Alignments against the ground truth of the same videos (LongVideo-like)."""
+    if len(alignments) != len(videos):
+        raise ValueError(f"alignments: expected one per video ({len(videos)}), got {len(alignments)}")
+    for video in videos:
+        if video.truth is None:
+            raise ValueError(f"video {video.video_id!r}: has no ground truth to score against")
+    return score_alignment([a.times for a in alignments], [a.dropped for a in alignments],
+                           [a.alignability for a in alignments], [v.truth.start for v in videos],
+                           [v.truth.end for v in videos], [v.truth.alignable for v in videos],
+                           video_ids=[v.video_id for v in videos])

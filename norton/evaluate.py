@@ -27,7 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import metrics as M
-from .align import align
+from .align import Alignment, align, score_alignments
 from .data.synthetic import SyntheticConfig, SyntheticDataset, make_synthetic, unit_rows
 from .data.videos import LongVideo
 from .model import TowerOutput
@@ -275,18 +275,15 @@ def evaluate_model(model: Encoder, videos: Sequence[LongVideo], *, htm_align: bo
     return result
 
 
-def method_scores(similarity: np.ndarray, video: LongVideo, methods: Sequence[str]) -> dict[str, tuple]:
-    """For each alignment method: (hits (n_alignable,) bool, alignability (n,)) on a (n, T) per-second similarity."""
-    truth = _truth(video)
-    caption_times = np.stack([video.captions.start, video.captions.end], axis=1) * video.fps
-    lo, hi = np.floor(truth.start * video.fps), np.ceil(truth.end * video.fps)
+def method_alignments(similarity: np.ndarray, video: LongVideo, methods: Sequence[str]) -> dict[str, Alignment]:
+    """Each norton.align method's Alignment of a (n, T) per-second similarity, in seconds (ASR times where needed)."""
+    rows = np.arange(similarity.shape[1], dtype=np.float64)
+    clip_times = np.stack([rows, rows + 1], axis=1) / video.fps
+    caption_times = np.stack([video.captions.start, video.captions.end], axis=1)
     out = {}
     for method in methods:
         kw = {"caption_times": caption_times} if method in ("timestamps", "ot_bucket") else {}
-        result = align(method, similarity, **kw)
-        second = result.assignment
-        hit = (second >= lo) & (second <= hi) & (second >= 0)
-        out[method] = (hit[truth.alignable], result.alignability)
+        out[method] = align(method, similarity, clip_times=clip_times, **kw)
     return out
 
 
@@ -296,9 +293,10 @@ def evaluate_synthetic(model: Encoder, videos: Sequence[LongVideo], *, methods: 
 
     alignment: per-second similarity (windows of max_video_len rows, stride 1/4, covering the whole
     video, every caption scored); R@1 = argmax second of an alignable caption inside its true span;
-    ROC-AUC of alignable vs not with the max similarity as score. alignment_methods: the same R@1
-    and ROC-AUC for each norton.align method run on that similarity (a dropped caption is a miss;
-    "timestamps" is the no-model baseline of trusting the ASR times). Retrieval: the alignable
+    ROC-AUC of alignable vs not with the max similarity as score. alignment_methods: for each
+    norton.align method run on that similarity (its default settings), norton.metrics.score_alignment:
+    R@1 (a dropped caption is a miss), R@1 over kept captions, drop rates, ROC-AUC of its
+    alignability ("timestamps" is the no-model baseline of trusting the ASR times). Retrieval: the alignable
     captions against their true step segments (clip, background removed) or 16-s windows.
     """
     videos = _check_videos(videos)
@@ -308,23 +306,19 @@ def evaluate_synthetic(model: Encoder, videos: Sequence[LongVideo], *, methods: 
     if unknown:
         raise ValueError(f"methods: unknown {unknown}; expected some of {ALIGN_METHODS}")
     with _EvalMode(model):
-        sims, hits, labels = [], {m: [] for m in methods}, []
-        scores = {m: [] for m in methods}
+        sims, labels, aligned = [], [], {m: [] for m in methods}
         for video in tqdm(videos, desc="alignment", disable=not progress, leave=False):
             sentences = encode_captions(model, video.captions.text)
             windows = covering_windows(len(video.features), len(sentences), int(model.config.max_video_len))
             sim = per_second_similarity(model, video, sentences, windows)
             sims.append(sim)
             labels.append(video.truth.alignable)
-            for method, (hit, alignability) in method_scores(sim, video, methods).items():
-                hits[method].append(hit)
-                scores[method].append(alignability)
+            for method, alignment in method_alignments(sim, video, methods).items():
+                aligned[method].append(alignment)
         fps = [v.fps for v in videos]
         alignment = M.htm_align_metrics(sims, [v.truth.start * f for v, f in zip(videos, fps)],
                                         [v.truth.end * f for v, f in zip(videos, fps)], labels)
-        labels_all = np.concatenate(labels)
-        per_method = {m: {"R@1": M.mean_or_nan(np.concatenate(hits[m])),
-                          "ROC-AUC": _auc(labels_all, np.concatenate(scores[m]))} for m in methods}
+        per_method = {m: score_alignments(aligned[m], videos).to_dict() for m in methods}
         items = [a for a in (annotate_by_truth(v) for v in videos) if a is not None]
         retrieval = retrieval_evaluation(model, items, protocol_kw=protocol_kw, progress=progress)
     return {"num_videos": len(videos), "alignment": alignment.to_dict(), "alignment_methods": per_method,

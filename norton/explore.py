@@ -15,19 +15,18 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .align import align_timestamps, default_bucket_value
+from .align import Alignment
 from .config import SWITCHES, VARIANT_SWITCHES, NortonConfig
 from .data.captions import read_subtitles
 from .data.store import FeatureStore, load_features
 from .data.videos import GroundTruth, LongVideo
 from .losses import NortonLoss, NortonOutput, sequence_blocks
-from .metrics import mean_or_nan
-from .ot import BUCKET_MARGINALS, bucket_sinkhorn, sinkhorn
+from .metrics import mean_or_nan, score_alignment
+from .ot import bucket_sinkhorn
 from .similarity import masked_mean, minmax, pooled_cosine, soft_max_similarity
 
 TextEncoder = Callable[[list[str]], tuple[Tensor, Tensor]]  # captions -> tokens (n, W, D), mask (n, W) bool
 ClipEncoder = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]  # (m, F, Dv), (m, F) -> (m, F', D), (m, F')
-BUCKET_MODES = ("ratio", "value", "off")
 
 
 @dataclass
@@ -229,132 +228,30 @@ def video_similarity(tokens: VideoTokens, alpha: float = 1.0, fusion_weight: flo
     return fuse(mean_similarity(tokens), fine_similarity(tokens, alpha), fusion_weight).numpy()
 
 
-@dataclass
-class AlignSettings:
-    """Knobs of one video's OT alignment."""
-
-    eps: float = 0.1
-    n_iters: int = 50
-    bucket: str = "ratio"         # "ratio": p from prompt_ratio; "value": p = bucket_value; "off": plain OT
-    prompt_ratio: float = 0.3     # p = this quantile of the captions' timestamp-paired similarities
-    bucket_value: float = 0.5
-    marginals: str = "uniform"    # bucket marginals, see norton.ot.bucket_marginals
-    alpha: float = 1.0            # soft-maximum temperature
-    fusion_weight: float = 0.5
-
-    def __post_init__(self) -> None:
-        if self.bucket not in BUCKET_MODES:
-            raise ValueError(f"AlignSettings.bucket must be one of {BUCKET_MODES}, got {self.bucket!r}")
-        if self.marginals not in BUCKET_MARGINALS:
-            raise ValueError(f"AlignSettings.marginals must be one of {BUCKET_MARGINALS}, got {self.marginals!r}")
-        if not 0 < self.prompt_ratio <= 1:
-            raise ValueError(f"AlignSettings.prompt_ratio must be in (0, 1], got {self.prompt_ratio}")
-        for name in ("eps", "alpha"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"AlignSettings.{name} must be > 0, got {getattr(self, name)}")
-        if self.n_iters < 1:
-            raise ValueError(f"AlignSettings.n_iters must be >= 1, got {self.n_iters}")
-
-
-@dataclass
-class VideoAlignment:
-    """The OT plan of one video's captions x clips, with the bucket's share."""
-
-    similarity: np.ndarray       # (n, m)
-    plan: np.ndarray             # (n, m) caption-clip mass, bucket cropped
-    full_plan: np.ndarray        # (n+1, m+1) with the bucket row/column last; (n, m) without a bucket
-    row_bucket_mass: np.ndarray  # (n,) mass each caption sent to the bucket column (0 without bucket)
-    col_bucket_mass: np.ndarray  # (m,) mass each clip received from the bucket row
-    bucket_value: float | None   # p, None for plain OT
-    n_iters: int
-    marginal_error: float
-
-    @property
-    def has_bucket(self) -> bool:
-        return self.bucket_value is not None
-
-    @property
-    def caption_bucket_share(self) -> np.ndarray:
-        """(n,) share of each caption's mass that went to the bucket."""
-        return _share(self.row_bucket_mass, self.plan.sum(axis=1))
-
-    @property
-    def clip_bucket_share(self) -> np.ndarray:
-        """(m,) share of each clip's mass that came from the bucket."""
-        return _share(self.col_bucket_mass, self.plan.sum(axis=0))
-
-
-def _share(bucket: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    total = bucket + kept
-    return np.divide(bucket, total, out=np.zeros_like(total), where=total > 0)
-
-
-def bucket_value_for(similarity: np.ndarray, caption_times: np.ndarray, clip_times: np.ndarray,
-                     settings: AlignSettings) -> float | None:
-    """p for the settings: a fixed value, the prompt_ratio quantile of timestamp-paired similarities, or None."""
-    if settings.bucket == "off":
-        return None
-    if settings.bucket == "value":
-        return float(settings.bucket_value)
-    pairs = align_timestamps(similarity, caption_times, clip_times).assignment
-    return default_bucket_value(similarity, pairs, settings.prompt_ratio)
-
-
-def solve_alignment(similarity, caption_times: np.ndarray, clip_times: np.ndarray,
-                    settings: AlignSettings | None = None) -> VideoAlignment:
-    """Entropic OT (with the prompt bucket unless settings.bucket == 'off') of an (n, m) similarity."""
-    settings = settings or AlignSettings()
-    sim = np.asarray(similarity, dtype=np.float64)
-    if sim.ndim != 2 or 0 in sim.shape or not np.isfinite(sim).all():
-        raise ValueError(f"similarity must be a finite non-empty (captions, clips) matrix, got shape {sim.shape}")
-    p = bucket_value_for(sim, caption_times, clip_times, settings)
-    scores = torch.from_numpy(sim)
-    n, m = sim.shape
-    if p is None:
-        result = sinkhorn(scores, settings.eps, n_iters=settings.n_iters)
-        plan = result.plan.numpy()
-        return VideoAlignment(sim, plan, plan, np.zeros(n), np.zeros(m), None, result.n_iters,
-                              float(result.marginal_error))
-    result = bucket_sinkhorn(scores, p, settings.eps, marginals=settings.marginals, n_iters=settings.n_iters)
-    return VideoAlignment(sim, result.plan.numpy(), result.full_plan.numpy(), result.row_bucket_mass.numpy(),
-                          result.col_bucket_mass.numpy(), p, result.n_iters, float(result.marginal_error))
-
-
-def realigned_times(plan: np.ndarray, clip_times: np.ndarray) -> np.ndarray:
-    """(n,) plan-weighted mean clip centre of each caption (its mass on clips only); NaN without mass."""
-    centres = np.asarray(clip_times, dtype=float).mean(axis=1)
-    mass = plan.sum(axis=1)
-    weighted = plan @ centres
-    return np.divide(weighted, mass, out=np.full(len(mass), np.nan), where=mass > 0)
-
-
-def alignment_report(tokens: VideoTokens, alignment: VideoAlignment, threshold: float = 0.5) -> dict[str, float]:
+def alignment_report(tokens: VideoTokens, alignment: Alignment) -> dict[str, float]:
     """Bucket shares and timing of one video's alignment; against the ground truth where there is one.
 
-    `in_bucket` means a caption (clip) sent more than `threshold` of its mass to the bucket. Timing
-    compares each alignable caption's ASR midpoint and realigned time with its true span.
+    With truth: the scores of norton.metrics.score_alignment (R@1, R@1 over kept captions, drop
+    rates, alignability ROC-AUC), the mean bucket shares of alignable and unalignable captions, and
+    how far the ASR midpoints and the predicted times are from the true spans' centres.
     """
     share, clip_share = alignment.caption_bucket_share, alignment.clip_bucket_share
     report = {"captions": len(share), "clips": len(clip_share),
               "bucket_value": math.nan if alignment.bucket_value is None else alignment.bucket_value,
-              "caption_bucket_share": float(share.mean()), "clip_bucket_share": float(clip_share.mean())}
+              "caption_bucket_share": float(share.mean()), "clip_bucket_share": float(clip_share.mean()),
+              "dropped": float(alignment.dropped.mean())}
     truth = tokens.truth
     if truth is None:
         return report
+    score = score_alignment(alignment.times, alignment.dropped, alignment.alignability, truth.start, truth.end,
+                            truth.alignable)
     good, bad = truth.alignable, ~truth.alignable
+    centre = (truth.start + truth.end) / 2
     report.update({
-        "unalignable_captions": int(bad.sum()),
+        "unalignable_captions": int(bad.sum()), **{k: v for k, v in score.to_dict().items() if not k.startswith("num")},
         "bucket_share_alignable": mean_or_nan(share[good]), "bucket_share_unalignable": mean_or_nan(share[bad]),
-        "alignable_in_bucket": mean_or_nan(share[good] > threshold), "unalignable_in_bucket": mean_or_nan(share[bad] > threshold),
-    })
-    realigned = realigned_times(alignment.plan, tokens.clip_times)[good]
-    asr = tokens.caption_times[good].mean(axis=1)
-    start, end = truth.start[good], truth.end[good]
-    centre = (start + end) / 2
-    report.update({
-        "asr_in_true_span": mean_or_nan((asr >= start) & (asr <= end)),
-        "realigned_in_true_span": mean_or_nan((realigned >= start) & (realigned <= end)),
-        "asr_error_s": mean_or_nan(np.abs(asr - centre)), "realigned_error_s": mean_or_nan(np.abs(realigned - centre)),
+        "asr_error_s": mean_or_nan(np.abs(tokens.caption_times.mean(axis=1) - centre)[good]),
+        "predicted_error_s": mean_or_nan(np.abs(alignment.times - centre)[good & alignment.kept]),
     })
     if tokens.clip_truth is not None:
         shown = tokens.clip_truth >= 0.5

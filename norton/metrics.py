@@ -512,6 +512,92 @@ def htm_align_metrics(similarities: Sequence, starts: Sequence, ends: Sequence,
                           num_alignable=int(labels.sum()), num_captions=len(labels))
 
 
+# ----------------------------------------------------------------------------- per-video alignment scoring
+
+
+@dataclass(frozen=True)
+class AlignmentScore:
+    """How well predicted caption times and drops match the ground truth, pooled over captions of all videos."""
+
+    recall_at_1: float          # alignable captions hit (a dropped caption is a miss)
+    recall_at_1_kept: float     # alignable captions hit, among those kept
+    alignable_dropped: float    # share of alignable captions dropped
+    unalignable_dropped: float  # share of unalignable captions dropped
+    roc_auc: float              # alignability score, alignable vs not (NaN with one class)
+    num_videos: int
+    num_captions: int
+    num_alignable: int
+    table: dict[str, np.ndarray]  # per caption: video, caption, alignable, true_start, true_end, predicted, second,
+    #                               dropped, hit, alignability
+
+    def to_dict(self) -> dict[str, float]:
+        """JSON-ready numbers (the table left out)."""
+        return {"R@1": self.recall_at_1, "R@1_kept": self.recall_at_1_kept,
+                "alignable_dropped": self.alignable_dropped, "unalignable_dropped": self.unalignable_dropped,
+                "ROC-AUC": self.roc_auc, "num_videos": self.num_videos, "num_captions": self.num_captions,
+                "num_alignable": self.num_alignable}
+
+
+def _per_video(x, name: str) -> list[np.ndarray]:
+    """One 1-D array, or a list of them (one per video), as a list of float arrays."""
+    if isinstance(x, (list, tuple)) and (not x or np.ndim(x[0]) == 1):
+        return [np.asarray(v, dtype=np.float64).reshape(-1) for v in x]
+    array = np.asarray(x, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array or a list of per-video 1-D arrays, got shape {array.shape}")
+    return [array]
+
+
+def score_alignment(predicted, dropped, alignability, true_start, true_end, alignable, *,
+                    video_ids: Sequence[str] | None = None) -> AlignmentScore:
+    """Score per-caption predictions against the truth (HTM-Align's hit rule), for one video or a list of videos.
+
+    Each argument is an (n,) array, or a list with one such array per video. `predicted` are times
+    in seconds (NaN = no prediction, a miss); a prediction hits when the second that holds it,
+    floor(predicted), lies in [floor(true_start), ceil(true_end)] (HTM-Align: the argmax second of
+    per-second features against the annotated span). `dropped` captions are misses for R@1 and
+    left out of R@1 over kept captions. ROC-AUC ranks captions by `alignability`, pooled.
+    """
+    columns = {"predicted": predicted, "dropped": dropped, "alignability": alignability,
+               "true_start": true_start, "true_end": true_end, "alignable": alignable}
+    lists = {name: _per_video(value, name) for name, value in columns.items()}
+    num_videos = len(lists["predicted"])
+    if num_videos == 0:
+        raise ValueError("predicted: expected at least one video")
+    for name, arrays in lists.items():
+        if len(arrays) != num_videos:
+            raise ValueError(f"{name}: expected {num_videos} per-video arrays, got {len(arrays)}")
+        for k, (array, reference) in enumerate(zip(arrays, lists["predicted"])):
+            if array.shape != reference.shape:
+                raise ValueError(f"{name}[{k}]: expected {reference.shape[0]} captions, got {array.shape[0]}")
+    if video_ids is not None and len(video_ids) != num_videos:
+        raise ValueError(f"video_ids: expected {num_videos} ids, got {len(video_ids)}")
+    joined = {name: np.concatenate(arrays) for name, arrays in lists.items()}
+    for name in ("alignability", "true_start", "true_end"):
+        if not np.isfinite(joined[name]).all():
+            raise ValueError(f"{name}: contains NaN or inf")
+    for name in ("dropped", "alignable"):
+        if not np.isin(joined[name], (0, 1)).all():
+            raise ValueError(f"{name}: expected booleans")
+    if (joined["true_end"] < joined["true_start"]).any():
+        raise ValueError("true_end: every end must be >= its start")
+    good, drop = joined["alignable"].astype(bool), joined["dropped"].astype(bool)
+    with np.errstate(invalid="ignore"):
+        second = np.floor(joined["predicted"])
+        hit = (np.floor(joined["true_start"]) <= second) & (second <= np.ceil(joined["true_end"])) & ~drop
+    ids = video_ids if video_ids is not None else [str(k) for k in range(num_videos)]
+    table = {"video": np.concatenate([np.full(len(a), vid, dtype=object) for vid, a in zip(ids, lists["predicted"])]),
+             "caption": np.concatenate([np.arange(len(a)) for a in lists["predicted"]]),
+             "alignable": good, "true_start": joined["true_start"], "true_end": joined["true_end"],
+             "predicted": joined["predicted"], "second": second, "dropped": drop, "hit": hit & good,
+             "alignability": joined["alignability"]}
+    auc = roc_auc(good, joined["alignability"]) if 0 < good.sum() < len(good) else math.nan
+    return AlignmentScore(
+        recall_at_1=mean_or_nan(hit[good]), recall_at_1_kept=mean_or_nan(hit[good & ~drop]),
+        alignable_dropped=mean_or_nan(drop[good]), unalignable_dropped=mean_or_nan(drop[~good]),
+        roc_auc=auc, num_videos=num_videos, num_captions=len(good), num_alignable=int(good.sum()), table=table)
+
+
 # ----------------------------------------------------------------------------- step localisation
 
 

@@ -34,8 +34,30 @@ class BucketOTResult(OTResult):
     """A plan with the prompt bucket cropped off, plus what went into the bucket."""
 
     full_plan: Tensor = None        # (..., n+1, m+1) the augmented plan, bucket last
+    full_log_plan: Tensor = None    # (..., n+1, m+1) its log, -inf where masked
     row_bucket_mass: Tensor = None  # (..., n) mass each row (caption) sent to the bucket column
     col_bucket_mass: Tensor = None  # (..., m) mass each column (clip) received from the bucket row
+
+    @property
+    def row_bucket_share(self) -> Tensor:
+        """(..., n) share of each row's mass that went to the bucket (0 for masked rows)."""
+        return _share(self.row_bucket_mass, self.plan.sum(-1))
+
+    @property
+    def col_bucket_share(self) -> Tensor:
+        """(..., m) share of each column's mass that came from the bucket (0 for masked columns)."""
+        return _share(self.col_bucket_mass, self.plan.sum(-2))
+
+    @property
+    def row_kept_log_odds(self) -> Tensor:
+        """(..., n) log(mass on real columns / mass in the bucket) per row: an unsaturated alignability score."""
+        log_kept = torch.logsumexp(self.full_log_plan[..., :-1, :-1], dim=-1)
+        return log_kept - self.full_log_plan[..., :-1, -1]
+
+
+def _share(bucket: Tensor, kept: Tensor) -> Tensor:
+    total = bucket + kept
+    return torch.where(total > 0, bucket / total.clamp_min(torch.finfo(total.dtype).tiny), torch.zeros_like(total))
 
 
 def _solve_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -191,11 +213,16 @@ def bucket_marginals(n: Tensor, m: Tensor, kind: str) -> tuple[Tensor, Tensor, T
 def bucket_sinkhorn(scores: Tensor, bucket_value: Tensor | float, eps: float, *,
                     marginals: str = "uniform", n_iters: int = 50, tol: float | None = None,
                     row_mask: Tensor | None = None, col_mask: Tensor | None = None,
-                    differentiable: bool = False, backend: str = "auto") -> BucketOTResult:
+                    differentiable: bool = False, backend: str = "auto",
+                    multiplicity: Tensor | float = 1.0) -> BucketOTResult:
     """OT with the alignable prompt bucket: a row and a column of value p appended, solved, cropped.
 
     scores (..., n, m); bucket_value a scalar or (...,) tensor. Rows/columns that score below p
     send their mass to the bucket instead of being forced onto a partner.
+    `multiplicity` k >= 1 (scalar or (...,)): every real row sees the bucket as k columns of value p
+    (its bucket entry becomes p + eps log k; capacities and the corner are unchanged), so a row whose
+    mass spreads over about k columns competes with the bucket on equal terms: k = m / n suits
+    captions against many more clips (seconds). k = 1 is the paper's and the released code's bucket.
     """
     if marginals not in BUCKET_MARGINALS:
         raise ValueError(f"marginals must be one of {BUCKET_MARGINALS}, got {marginals!r}")
@@ -210,10 +237,18 @@ def bucket_sinkhorn(scores: Tensor, bucket_value: Tensor | float, eps: float, *,
         raise ValueError("bucket_value must be finite")
     row_mask = _check_mask(row_mask, (*batch, n), "row_mask")
     col_mask = _check_mask(col_mask, (*batch, m), "col_mask")
+    k = torch.as_tensor(multiplicity, dtype=scores.dtype, device=scores.device)
+    try:
+        k = k.expand(batch)
+    except RuntimeError:
+        raise ValueError(f"multiplicity has shape {tuple(k.shape)}, expected () or {tuple(batch)}") from None
+    if not (torch.isfinite(k).all() and (k >= 1).all()):
+        raise ValueError(f"multiplicity must be finite and >= 1, got {multiplicity}")
     dtype = _solve_dtype(scores.dtype)
     p = p.to(dtype)[..., None, None]
+    p_rows = p + eps * k.to(dtype).log()[..., None, None]  # what a real row sees in the bucket column
     augmented = torch.cat([
-        torch.cat([scores.to(dtype), p.expand(*batch, n, 1)], -1),
+        torch.cat([scores.to(dtype), p_rows.expand(*batch, n, 1)], -1),
         p.expand(*batch, 1, m + 1),
     ], -2)  # (..., n+1, m+1)
 
@@ -236,6 +271,6 @@ def bucket_sinkhorn(scores: Tensor, bucket_value: Tensor | float, eps: float, *,
     full = result.plan
     return BucketOTResult(
         plan=full[..., :n, :m], log_plan=result.log_plan[..., :n, :m], n_iters=result.n_iters,
-        marginal_error=result.marginal_error, full_plan=full,
+        marginal_error=result.marginal_error, full_plan=full, full_log_plan=result.log_plan,
         row_bucket_mass=full[..., :n, m], col_bucket_mass=full[..., n, :m],
     )

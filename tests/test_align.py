@@ -22,7 +22,7 @@ def diagonal_similarity(n: int = 5) -> np.ndarray:
     ("dtw", {}),
     ("drop_dtw", {}),
     ("ot", {}),
-    ("ot_bucket", dict(bucket_value=0.5)),
+    ("ot_bucket", dict(bucket_value=0.5, window=None)),
 ])
 def test_diagonal_similarity_gives_identity(method, kw):
     result = A.align(method, diagonal_similarity(), **kw)
@@ -99,9 +99,10 @@ def test_ot_bucket_drops_outlier_caption_plain_ot_cannot():
     plain = A.align("ot", sim)
     assert plain.assignment.tolist() == [0, 1, 2, 3]
     assert plain.plan.sum(axis=1) == pytest.approx(np.full(4, 0.25), abs=1e-3)  # its mass must go somewhere
-    bucket = A.align("ot_bucket", sim, bucket_value=0.5)
+    bucket = A.align("ot_bucket", sim, bucket_value=0.5, standardize=False, window=None, eps=0.1)
     assert bucket.assignment.tolist() == [0, 1, 2, -1]
-    assert bucket.alignability[3] < 0.5 < bucket.alignability[:3].min()
+    assert bucket.alignability[3] < 0 < bucket.alignability[:3].min()  # log(mass on clips / mass in the bucket)
+    assert bucket.dropped.tolist() == [False, False, False, True]
 
 
 def test_default_bucket_value_is_kth_smallest_paired_similarity():
@@ -114,18 +115,85 @@ def test_default_bucket_value_is_kth_smallest_paired_similarity():
     with pytest.raises(ValueError, match="pairs"):
         A.default_bucket_value(rect)
     # with caption times the pairs come from the timestamps: clips 1 and 0 -> the same value
-    result = A.align_ot_bucket(rect, caption_times=[[1.2, 1.8], [0.1, 0.5]], eps=0.05)
-    expected = A.align_ot_bucket(rect, bucket_value=0.3, eps=0.05)
+    raw = dict(eps=0.05, standardize=False, window=None, multiplicity=1.0)
+    result = A.align_ot_bucket(rect, caption_times=[[1.2, 1.8], [0.1, 0.5]], bucket="ratio", **raw)
+    expected = A.align_ot_bucket(rect, bucket_value=0.3, **raw)
     assert np.allclose(result.plan, expected.plan)
 
 
-def test_assigned_times_and_kept():
+def test_times_and_kept():
     sim = diagonal_similarity(4)
     sim[3] = 0.0
-    result = A.align("ot_bucket", sim, bucket_value=0.5)
-    times = result.assigned_times()
-    assert times[:3].tolist() == [0.5, 1.5, 2.5] and np.isnan(times[3])
-    assert result.assigned_times([[0, 4], [4, 8], [8, 12], [12, 16]])[:3].tolist() == [2.0, 6.0, 10.0]
+    result = A.align("ot_bucket", sim, bucket_value=0.5, standardize=False, window=None)
+    assert result.times[:3].tolist() == [0.5, 1.5, 2.5] and result.kept.tolist() == [True, True, True, False]
+    wide = A.align("ot_bucket", sim, bucket_value=0.5, standardize=False, window=None,
+                   clip_times=[[0, 4], [4, 8], [8, 12], [12, 16]])
+    assert wide.times[:3].tolist() == [2.0, 6.0, 10.0]
+    drop = A.align("drop_dtw", sim, drop_threshold=0.5)
+    assert drop.dropped[3] and np.isnan(drop.times[3]) and drop.times[:3].tolist() == [0.5, 1.5, 2.5]
+
+
+def test_timestamps_predict_the_asr_midpoint():
+    sim = np.zeros((3, 4))
+    result = A.align("timestamps", sim, caption_times=[[0.0, 3.0], [2.2, 2.4], [9.0, 11.0]])
+    assert result.times.tolist() == [1.5, 2.3, 10.0]
+    assert result.assignment.tolist() == [1, 2, 3]  # the clip holding the midpoint, else the nearest
+    assert not result.dropped.any()
+
+
+def test_plan_times_readouts():
+    plan = np.array([[0.1, 0.5, 0.0, 0.0, 0.4], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    clips = np.array([[j, j + 1.0] for j in range(5)])
+    assert A.plan_times(plan, clips, "argmax")[0] == 1.5
+    assert A.plan_times(plan, clips, "local_mean", radius=1.0)[0] == pytest.approx((0.1 * 0.5 + 0.5 * 1.5) / 0.6)
+    assert A.plan_times(plan, clips, "mean")[0] == pytest.approx(0.1 * 0.5 + 0.5 * 1.5 + 0.4 * 4.5)
+    assert np.isnan(A.plan_times(plan, clips, "mean")[1])
+    with pytest.raises(ValueError, match="readout"):
+        A.plan_times(plan, clips, "median")
+
+
+def test_window_keeps_captions_near_their_asr_span():
+    clips = np.array([[j, j + 1.0] for j in range(10)])
+    near = A.window_mask([[2.0, 3.0], [20.0, 21.0]], clips, window=1.0)
+    assert np.flatnonzero(near[0]).tolist() == [1, 2, 3]  # centres 1.5, 2.5, 3.5 are within 1 s of [2, 3]
+    assert np.flatnonzero(near[1]).tolist() == [9]  # nothing within 1 s: its nearest clip stays
+    # a caption whose best clip is outside its window cannot take it
+    sim = np.zeros((2, 10))
+    sim[0, 8] = 5.0
+    sim[1, 1] = 5.0
+    caption_times = [[0.0, 1.0], [8.0, 9.0]]
+    free = A.align("ot_bucket", sim, caption_times=caption_times, window=None, bucket_value=-5.0)
+    windowed = A.align("ot_bucket", sim, caption_times=caption_times, window=2.0, bucket_value=-5.0)
+    assert free.assignment.tolist() == [8, 1]
+    assert windowed.assignment[0] <= 2 and windowed.assignment[1] >= 6
+    with pytest.raises(ValueError, match="caption_times"):
+        A.align("ot_bucket", sim)  # the default window needs the ASR times
+
+
+def test_standardized_alignment_is_scale_free():
+    rng = np.random.default_rng(1)
+    sim = rng.normal(size=(5, 40))
+    times = [[8.0 * i, 8.0 * i + 4] for i in range(5)]
+    one = A.align("ot_bucket", sim, caption_times=times)
+    scaled = A.align("ot_bucket", 0.01 * sim - 3.0, caption_times=times)
+    np.testing.assert_allclose(one.plan, scaled.plan, atol=1e-12)
+    assert one.bucket.multiplicity == 8.0  # default: clips per caption
+    np.testing.assert_allclose(A.standardized(sim).mean(), 0, atol=1e-12)
+    assert A.standardized(np.ones((2, 2))).tolist() == [[0, 0], [0, 0]]
+
+
+def test_settings_are_checked_and_overridden_by_name():
+    settings = A.AlignSettings()
+    assert settings.override(eps=0.5).eps == 0.5 and settings.eps == 0.25
+    with pytest.raises(ValueError, match="unknown setting"):
+        settings.override(epsilon=0.5)
+    for bad, match in ((dict(bucket="sometimes"), "bucket"), (dict(times="mode"), "times"),
+                       (dict(multiplicity=0.5), "multiplicity"), (dict(window=-1.0), "window"),
+                       (dict(eps=0.0), "eps"), (dict(prompt_ratio=0.0), "prompt_ratio")):
+        with pytest.raises(ValueError, match=match):
+            A.AlignSettings(**bad)
+    with pytest.raises(ValueError, match="align_ot"):
+        A.align_ot_bucket(np.eye(2), bucket="off")
 
 
 def test_registry_and_bad_input():
@@ -134,6 +202,8 @@ def test_registry_and_bad_input():
         A.align("hungarian", sim)
     with pytest.raises(ValueError, match="unknown parameter"):
         A.align("argmax", sim, eps=0.1)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        A.align("ot", sim, bucket="value")  # plain OT has no bucket
     with pytest.raises(ValueError, match="NaN"):
         A.align("dtw", np.array([[np.nan, 1.0]]))
     with pytest.raises(ValueError, match="similarity"):

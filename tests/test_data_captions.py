@@ -7,7 +7,9 @@ import pytest
 
 from norton.data.captions import (
     Captions,
+    DenseCaptions,
     merge_fragments,
+    read_dense_captions,
     read_howto100m_json,
     read_htm_align,
     read_subtitles,
@@ -175,3 +177,84 @@ def test_merge_fragments_unsorted_input_and_bad_argument():
     assert merged.text == ["hello world"] and merged.start == [0.0] and merged.end == [3.0]
     with pytest.raises(ValueError, match="max_words"):
         merge_fragments(fragments, max_words=0)
+
+
+DENSE = {
+    "v_anet": {  # ActivityNet Captions: overlapping steps, not in time order, an end past the duration
+        "duration": 82.73,
+        "timestamps": [[0.83, 19.86], [17.37, 60.81], [5.0, 83.2], [56.26, 79.42]],
+        "sentences": ["A man plays the drums.", " He waves his sticks.", "A crowd watches.", "He bows."],
+        "subset": "training",  # extra keys are ignored
+    },
+    "yc2": {"duration": 120, "timestamps": [[10, 20], [20, 35]], "sentences": ["cut the onion", "fry it"]},
+}
+
+
+def test_dense_captions_read_back_exactly(tmp_path):
+    data = read_dense_captions(write(tmp_path, "dense.json", json.dumps(DENSE)))
+    assert list(data) == ["v_anet", "yc2"]
+    anet = data["v_anet"]
+    assert isinstance(anet, DenseCaptions) and anet.duration == 82.73
+    assert anet.captions.start == [0.83, 17.37, 5.0, 56.26]  # file order kept, overlaps neither sorted nor merged
+    assert anet.captions.end == [19.86, 60.81, 82.73, 79.42]  # 83.2 clipped to the duration
+    assert anet.captions.text == ["A man plays the drums.", " He waves his sticks.", "A crowd watches.", "He bows."]
+    yc2 = data["yc2"]
+    assert yc2 == DenseCaptions(120.0, Captions([10.0, 20.0], [20.0, 35.0], ["cut the onion", "fry it"]))
+    assert isinstance(yc2.duration, float) and all(isinstance(t, float) for t in yc2.captions.start)
+
+
+def test_dense_captions_end_far_past_duration_is_clipped(tmp_path):
+    entry = {"duration": 10.0, "timestamps": [[2.0, 30.0], [10.0, 11.0]], "sentences": ["a", "b"]}
+    captions = read_dense_captions(write(tmp_path, "d.json", json.dumps({"v": entry})))["v"].captions
+    assert captions.start == [2.0, 10.0] and captions.end == [10.0, 10.0]
+
+
+def test_dense_captions_validate_false_keeps_content_as_given(tmp_path):
+    entry = {"duration": 10.0, "timestamps": [[-1.0, 2.0], [5.0, 3.0]], "sentences": ["a", " "]}
+    path = write(tmp_path, "d.json", json.dumps({"v": entry}))
+    captions = read_dense_captions(path, validate=False)["v"].captions
+    assert captions.start == [-1.0, 5.0] and captions.end == [2.0, 3.0] and captions.text == ["a", " "]
+    with pytest.raises(ValueError, match=r"d\.json: video 'v': 'timestamps' entry 0 has a negative start"):
+        read_dense_captions(path)
+
+
+GOOD = {"duration": 30.0, "timestamps": [[0.0, 5.0], [4.0, 9.0]], "sentences": ["a", "b"]}
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ([1, 2], "expected an object with 'duration'"),
+        ({"timestamps": [], "sentences": []}, "missing field 'duration'"),
+        ({"duration": 3.0, "sentences": []}, "missing field 'timestamps'"),
+        ({"duration": 3.0, "timestamps": []}, "missing field 'sentences'"),
+        ({**GOOD, "duration": 0}, "'duration' must be a positive finite number"),
+        ({**GOOD, "duration": -4.0}, "'duration' must be a positive finite number"),
+        ({**GOOD, "duration": "30"}, "'duration' must be a positive finite number"),
+        ({**GOOD, "duration": True}, "'duration' must be a positive finite number"),
+        ({**GOOD, "duration": float("inf")}, "'duration' must be a positive finite number"),
+        ({**GOOD, "timestamps": {"0": [0, 1]}}, "'timestamps' must be a list"),
+        ({**GOOD, "timestamps": [[0.0, 5.0], [4.0]]}, "'timestamps' entry 1 must be a \\[start, end\\] pair"),
+        ({**GOOD, "timestamps": [[0.0, 5.0], [4.0, "9"]]}, "'timestamps' entry 1 must be a \\[start, end\\] pair"),
+        ({**GOOD, "timestamps": [3.0, [4.0, 9.0]]}, "'timestamps' entry 0 must be a \\[start, end\\] pair"),
+        ({**GOOD, "timestamps": [[0.0, 5.0], [9.0, 4.0]]}, "'timestamps' entry 1 start 9.0 s is after its end 4.0"),
+        ({**GOOD, "timestamps": [[-0.5, 5.0], [4.0, 9.0]]}, "'timestamps' entry 0 has a negative start"),
+        ({**GOOD, "timestamps": [[0.0, 5.0], [31.0, 40.0]]}, "'timestamps' entry 1 start 31.0 s is past the duration"),
+        ({**GOOD, "sentences": ["a"]}, "'timestamps' has 2 entries but 'sentences' has 1"),
+        ({**GOOD, "sentences": "a b"}, "'sentences' must be a list"),
+        ({**GOOD, "sentences": ["a", 7]}, "'sentences' entry 1 must be a string"),
+        ({**GOOD, "sentences": ["", "b"]}, "'sentences' entry 0 is empty"),
+        ({**GOOD, "sentences": ["a", " \t\n "]}, "'sentences' entry 1 is empty"),
+    ],
+)
+def test_dense_captions_errors_name_file_video_and_field(tmp_path, entry, message):
+    path = write(tmp_path, "dense.json", json.dumps({"ok": GOOD, "v_bad": entry}))
+    with pytest.raises(ValueError, match=rf"dense\.json: video 'v_bad': {message}"):
+        read_dense_captions(path)
+
+
+def test_dense_captions_top_level_must_be_an_object(tmp_path):
+    with pytest.raises(ValueError, match=r"list\.json: expected a JSON object"):
+        read_dense_captions(write(tmp_path, "list.json", json.dumps([GOOD])))
+    with pytest.raises(FileNotFoundError, match="nope.json"):
+        read_dense_captions(tmp_path / "nope.json")

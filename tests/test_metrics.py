@@ -513,3 +513,47 @@ def test_argmax_times():
     assert M.argmax_times(scores, times=[0.5, 1.5, 2.5]).tolist() == [1.5, 0.5]
     with pytest.raises(ValueError, match="times"):
         M.argmax_times(scores, times=[0.0, 1.0])
+
+
+# ----------------------------------------------------------------------------- per-video alignment scoring
+
+
+def test_score_alignment_by_hand():
+    # video a: 4 captions, 3 alignable. b: 2 captions, 1 alignable.
+    predicted = [np.array([2.7, 9.0, np.nan, 4.2]), np.array([0.5, 3.0])]
+    dropped = [np.array([False, False, True, False]), np.array([False, True])]
+    alignability = [np.array([0.9, 0.2, 0.1, 0.5]), np.array([0.8, 0.3])]
+    start = [np.array([2.5, 3.0, 1.0, 0.0]), np.array([1.2, 0.0])]
+    end = [np.array([3.5, 4.0, 2.0, 1.0]), np.array([1.4, 1.0])]
+    alignable = [np.array([True, True, True, False]), np.array([True, False])]
+    score = M.score_alignment(predicted, dropped, alignability, start, end, alignable, video_ids=["a", "b"])
+    # hits: a0 (second 2 in [2, 4]); a1 misses (9 > 4); a2 dropped; b0: second 0 < floor(1.2) = 1 -> miss
+    assert score.recall_at_1 == pytest.approx(1 / 4)
+    assert score.recall_at_1_kept == pytest.approx(1 / 3)  # a0, a1, b0 kept
+    assert score.alignable_dropped == pytest.approx(1 / 4)
+    assert score.unalignable_dropped == pytest.approx(1 / 2)  # b1 dropped, a3 kept
+    # AUC: positives 0.9, 0.2, 0.1, 0.8 against negatives 0.5, 0.3: pairs won 2 + 0 + 0 + 2 = 4 of 8
+    assert score.roc_auc == pytest.approx(4 / 8)
+    assert (score.num_videos, score.num_captions, score.num_alignable) == (2, 6, 4)
+    assert score.table["video"].tolist() == ["a"] * 4 + ["b"] * 2
+    assert score.table["hit"].tolist() == [True, False, False, False, False, False]
+    assert score.table["second"][:2].tolist() == [2.0, 9.0]
+    assert set(score.to_dict()) >= {"R@1", "R@1_kept", "alignable_dropped", "unalignable_dropped", "ROC-AUC"}
+
+
+def test_score_alignment_edges_of_the_span_and_one_video():
+    # the HTM-Align rule: floor(start) <= floor(predicted) <= ceil(end)
+    score = M.score_alignment([1.99, 2.0, 5.99, 6.0], [False] * 4, [1, 2, 3, 4], [2.4] * 4, [4.2] * 4, [True] * 4)
+    assert score.table["hit"].tolist() == [False, True, True, False]
+    assert math.isnan(score.roc_auc) and score.num_videos == 1
+
+
+def test_score_alignment_rejects_bad_input():
+    ok = dict(predicted=[1.0], dropped=[False], alignability=[0.5], true_start=[0.0], true_end=[2.0], alignable=[True])
+    for name, value, match in (("dropped", [2], "dropped"), ("true_end", [-1.0], "true_end"),
+                               ("alignability", [np.nan], "alignability"), ("predicted", [1.0, 2.0], "captions"),
+                               ("alignable", [[True], [False]], "per-video")):
+        with pytest.raises(ValueError, match=match):
+            M.score_alignment(**{**ok, name: value})
+    with pytest.raises(ValueError, match="video_ids"):
+        M.score_alignment(**ok, video_ids=["a", "b"])

@@ -199,3 +199,53 @@ def test_bad_arguments_are_named():
         bucket_sinkhorn(s, math.inf, 1.0)
     with pytest.raises(ValueError, match="a has"):
         sinkhorn(s, 1.0, a=torch.ones(4, dtype=s.dtype))
+
+
+def _pot_bucket_plan(scores, p, eps, k, marginals):
+    """Our bucket with multiplicity k, solved independently by POT: the bucket column written out as k copies."""
+    import numpy as np
+    import ot as pot
+
+    from norton.ot import bucket_marginals
+
+    s = scores.numpy()
+    n, m = s.shape
+    row_real, row_bucket, col_real, col_bucket = (float(x) for x in bucket_marginals(
+        torch.tensor(float(n), dtype=torch.float64), torch.tensor(float(m), dtype=torch.float64), marginals))
+    value = np.full((n + 1, m + k), p)
+    value[:n, :m] = s
+    value[n, m:] = p - eps * math.log(k)  # k copies of the corner sum back to p
+    a = np.r_[np.full(n, row_real), row_bucket]
+    b = np.r_[np.full(m, col_real), np.full(k, col_bucket / k)]
+    plan = pot.sinkhorn(a, b, -value, eps, method="sinkhorn_log", numItermax=20000, stopThr=1e-13)
+    return np.concatenate([plan[:, :m], plan[:, m:].sum(axis=1, keepdims=True)], axis=1)  # (n+1, m+1)
+
+
+@pytest.mark.parametrize("marginals", ["dustbin", "uniform"])
+@pytest.mark.parametrize("k", [1, 3])
+def test_bucket_multiplicity_matches_pot_on_the_written_out_bucket(marginals, k):
+    """Multiplicity k = the bucket column as k identical columns of value p: checked against POT's solver."""
+    g = torch.Generator().manual_seed(k)
+    scores = torch.rand(4, 9, generator=g, dtype=torch.float64)
+    ours = bucket_sinkhorn(scores, 0.55, 0.1, marginals=marginals, multiplicity=k, n_iters=3000, tol=1e-12)
+    reference = _pot_bucket_plan(scores, 0.55, 0.1, k, marginals)
+    assert torch.allclose(ours.full_plan, torch.from_numpy(reference), atol=1e-9)
+
+
+def test_multiplicity_sends_spread_rows_to_the_bucket_and_shares_are_consistent():
+    # a row that matches 6 of 12 columns at 0.58 against a bucket of 0.6: spread mass beats one entry of p,
+    # but not p counted 6 times
+    scores = torch.full((2, 12), -1.0, dtype=torch.float64)
+    scores[0, :6] = 0.58
+    scores[1, 6:] = 0.9
+    single = bucket_sinkhorn(scores, 0.6, 0.05, marginals="dustbin", n_iters=500)
+    multiple = bucket_sinkhorn(scores, 0.6, 0.05, marginals="dustbin", n_iters=500, multiplicity=6.0)
+    assert single.row_bucket_share[0] < 0.5 < multiple.row_bucket_share[0]
+    assert multiple.row_bucket_share[1] < 0.5
+    share = multiple.row_bucket_mass / (multiple.row_bucket_mass + multiple.plan.sum(-1))
+    assert torch.allclose(multiple.row_bucket_share, share)
+    assert torch.allclose(multiple.row_kept_log_odds, (multiple.plan.sum(-1) / multiple.row_bucket_mass).log())
+    col = multiple.col_bucket_mass / (multiple.col_bucket_mass + multiple.plan.sum(-2))
+    assert torch.allclose(multiple.col_bucket_share, col)
+    with pytest.raises(ValueError, match="multiplicity"):
+        bucket_sinkhorn(scores, 0.6, 0.05, multiplicity=0.5)

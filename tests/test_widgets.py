@@ -10,8 +10,8 @@ from norton.config import VARIANT_SWITCHES
 from norton.data.captions import Captions
 from norton.data.synthetic import SyntheticConfig, make_synthetic
 from norton.data.videos import GroundTruth, LongVideo
+from norton.align import AlignSettings, align_timestamps, ot_alignment
 from norton.explore import (
-    AlignSettings,
     VideoTokens,
     alignment_report,
     clip_windows,
@@ -19,9 +19,7 @@ from norton.explore import (
     oracle_text_encoder,
     pair_detail,
     pearson,
-    realigned_times,
     soft_max_detail,
-    solve_alignment,
     video_similarity,
     video_tokens,
     walk_switches,
@@ -211,47 +209,47 @@ def test_clip_windows_and_video_tokens_on_a_handmade_video():
         video_tokens(LongVideo("late", features, Captions([9.0], [9.5], ["x"])), encode, clip_seconds=2, max_clips=1)
 
 
-def test_realigned_times_are_plan_weighted_clip_centres():
-    plan = np.array([[0.25, 0.0, 0.25], [0.0, 0.0, 0.0], [0.1, 0.3, 0.0]])
-    times = np.array([[0.0, 2], [2, 4], [4, 6]])
-    out = realigned_times(plan, times)
-    assert out[0] == pytest.approx(3.0) and math.isnan(out[1]) and out[2] == pytest.approx((0.1 + 0.9) / 0.4)
-
-
 def test_bucket_settings_control_what_falls_into_the_bucket():
     sim = np.random.default_rng(0).uniform(0, 1, size=(6, 8))
     times, clips = np.array([[i, i + 1.0] for i in range(6)]), np.array([[j, j + 1.0] for j in range(8)])
-    high = solve_alignment(sim, times, clips, AlignSettings(bucket="value", bucket_value=5.0, marginals="dustbin"))
-    low = solve_alignment(sim, times, clips, AlignSettings(bucket="value", bucket_value=-5.0, marginals="dustbin"))
-    plain = solve_alignment(sim, times, clips, AlignSettings(bucket="off"))
-    assert high.bucket_value == 5.0 and (high.caption_bucket_share > 0.99).all()
-    assert (low.caption_bucket_share < 0.01).all()
-    assert plain.bucket_value is None and plain.full_plan.shape == (6, 8) and not plain.row_bucket_mass.any()
+
+    def solve(**settings):
+        return ot_alignment(sim, AlignSettings(**settings), caption_times=times, clip_times=clips)
+
+    high, low = solve(bucket_value=5.0), solve(bucket_value=-5.0)
+    plain = solve(bucket="off")
+    assert high.bucket_value == 5.0 and (high.caption_bucket_share > 0.99).all() and high.dropped.all()
+    assert (low.caption_bucket_share < 0.01).all() and low.kept.all()
+    assert plain.bucket_value is None and plain.full_plan.shape == (6, 8) and not plain.caption_bucket_share.any()
     np.testing.assert_allclose(plain.plan.sum(0), 1 / 8)
-    ratio = solve_alignment(sim, times, clips, AlignSettings(bucket="ratio", prompt_ratio=1.0))
+    ratio = solve(bucket="ratio", prompt_ratio=1.0, standardize=False)
     assert ratio.bucket_value == pytest.approx(sim[np.arange(6), np.arange(6)].max())  # timestamp pairs = diagonal
     with pytest.raises(ValueError, match="bucket"):
         AlignSettings(bucket="sometimes")
-    with pytest.raises(ValueError, match="finite"):
-        solve_alignment(np.full((2, 2), np.nan), times[:2], clips[:2])
+    with pytest.raises(ValueError, match="NaN"):
+        ot_alignment(np.full((2, 2), np.nan), caption_times=times[:2], clip_times=clips[:2])
 
 
 def test_alignment_on_synthetic_videos_finds_noise_and_fixes_timing(explored):
-    reports = []
+    reports, asr = [], []
     for tokens in explored:
-        alignment = solve_alignment(video_similarity(tokens), tokens.caption_times, tokens.clip_times,
-                                    AlignSettings(eps=0.05, marginals="dustbin"))
+        similarity = video_similarity(tokens)
+        alignment = ot_alignment(similarity, AlignSettings(), caption_times=tokens.caption_times,
+                                 clip_times=tokens.clip_times)
         reports.append(alignment_report(tokens, alignment))
+        stamps = align_timestamps(similarity, tokens.caption_times, tokens.clip_times)
+        asr.append(alignment_report(tokens, stamps))
 
-    def mean(key):
-        return np.nanmean([r[key] for r in reports])
+    def mean(key, rows=reports):
+        return np.nanmean([r[key] for r in rows])
 
     assert mean("unalignable_captions") > 0
     assert mean("bucket_share_unalignable") > 3 * mean("bucket_share_alignable")
+    assert mean("unalignable_dropped") > mean("alignable_dropped") + 0.3
     assert mean("clip_bucket_share_undescribed") > mean("clip_bucket_share_described")
-    # captions shifted by ~5 s: the plan puts them back inside their true span far more often
-    assert mean("realigned_in_true_span") > mean("asr_in_true_span") + 0.15
-    assert mean("realigned_error_s") < mean("asr_error_s")
+    # captions shifted by ~5 s: the plan puts the kept ones inside their true span far more often than the ASR
+    assert mean("R@1_kept") > mean("R@1", asr) + 0.15
+    assert mean("predicted_error_s") < mean("asr_error_s")
 
 
 def test_walk_switches_goes_from_paper_to_official_and_shows_the_length_finding(synthetic):

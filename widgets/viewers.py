@@ -13,19 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from norton.explore import (
-    BUCKET_MODES,
-    AlignSettings,
-    VideoAlignment,
-    VideoTokens,
-    fine_similarity,
-    fuse,
-    mean_similarity,
-    pair_detail,
-    realigned_times,
-    solve_alignment,
-    stack_videos,
-)
+from norton.align import BUCKET_MODES, Alignment, AlignSettings, ot_alignment
+from norton.explore import VideoTokens, fine_similarity, fuse, mean_similarity, pair_detail, stack_videos
 from norton.ot import BUCKET_MARGINALS
 
 from .figures import (
@@ -75,7 +64,8 @@ class PlanViewer:
             raise ValueError(f"views must be a non-empty subset of {PLAN_VIEWS}, got {list(views)}")
         self.videos = stack_videos(list(videos))
         self.thumbnails = dict(thumbnails or {})
-        settings = settings or AlignSettings(marginals="dustbin")
+        settings = settings or AlignSettings()
+        self.base_settings = settings  # what the sliders do not set (multiplicity, standardize, window, ...)
         slider = {"continuous_update": False, "style": {"description_width": "90px"}, "layout": {"width": "360px"}}
         self.video = W.Dropdown(options=list(self.videos), description="video", style=slider["style"])
         self.eps = W.FloatLogSlider(value=settings.eps, base=10, min=-3, max=1, step=0.05, description="eps",
@@ -84,14 +74,13 @@ class PlanViewer:
                                       style={"button_width": "70px"})
         self.prompt_ratio = W.FloatSlider(value=settings.prompt_ratio, min=0.05, max=1.0, step=0.05,
                                           description="prompt ratio", **slider)
-        self.bucket_value = W.FloatSlider(value=settings.bucket_value, min=-1.0, max=2.0, step=0.01,
+        self.bucket_value = W.FloatSlider(value=settings.bucket_value, min=-2.0, max=5.0, step=0.05,
                                           description="bucket value", **slider)
         self.alpha = W.FloatLogSlider(value=settings.alpha, base=10, min=-2, max=1, step=0.05, description="alpha",
                                       readout_format=".3f", **slider)
         self.n_iters = W.IntSlider(value=settings.n_iters, min=1, max=300, description="iterations", **slider)
         self.marginals = W.ToggleButtons(options=BUCKET_MARGINALS, value=settings.marginals, description="marginals",
                                          style={"button_width": "80px"})
-        self.fusion_weight = settings.fusion_weight
         self.status = W.HTML()
         self.controls = [self.video, self.eps, self.bucket, self.prompt_ratio, self.bucket_value, self.alpha,
                          self.n_iters, self.marginals]
@@ -117,9 +106,10 @@ class PlanViewer:
 
     def settings(self) -> AlignSettings:
         """The sliders' values as AlignSettings."""
-        return AlignSettings(eps=self.eps.value, n_iters=self.n_iters.value, bucket=self.bucket.value,
-                             prompt_ratio=self.prompt_ratio.value, bucket_value=self.bucket_value.value,
-                             marginals=self.marginals.value, alpha=self.alpha.value, fusion_weight=self.fusion_weight)
+        return self.base_settings.override(
+            eps=self.eps.value, n_iters=self.n_iters.value, bucket=self.bucket.value,
+            prompt_ratio=self.prompt_ratio.value, bucket_value=self.bucket_value.value,
+            marginals=self.marginals.value, alpha=self.alpha.value)
 
     def similarity(self) -> np.ndarray:
         """(n, m) fused similarity of the video on show at the current alpha (cached)."""
@@ -132,12 +122,13 @@ class PlanViewer:
                 self._similarity_cache = {k: v for k, v in self._similarity_cache.items() if k[1] == "mean"}
             fine = fine_similarity(self.tokens, alpha)
             self._similarity_cache[key] = fuse(self._similarity_cache[video_id, "mean"], fine,
-                                               self.fusion_weight).numpy()
+                                               self.base_settings.fusion_weight).numpy()
         return self._similarity_cache[key]
 
-    def _solve(self) -> VideoAlignment:
+    def _solve(self) -> Alignment:
         tokens = self.tokens
-        return solve_alignment(self.similarity(), tokens.caption_times, tokens.clip_times, self.settings())
+        return ot_alignment(self.similarity(), self.settings(), caption_times=tokens.caption_times,
+                            clip_times=tokens.clip_times)
 
     # --- figures ----------------------------------------------------------------------------------
 
@@ -155,7 +146,7 @@ class PlanViewer:
         truth = tokens.truth
         if name == "timeline":
             return alignment_timeline_figure(
-                tokens.caption_times, realigned_times(a.plan, tokens.clip_times), a.caption_bucket_share,
+                tokens.caption_times, a.times, a.caption_bucket_share,
                 None if truth is None else np.stack([truth.start, truth.end], 1),
                 None if truth is None else truth.alignable, tokens.captions, title=f"{tokens.video_id}: timeline")
         return bucket_filter_figure(
@@ -176,7 +167,7 @@ class PlanViewer:
         with fig.batch_update():
             if name == "timeline":
                 update_traces(fig, timeline_data(
-                    tokens.caption_times, realigned_times(a.plan, tokens.clip_times), a.caption_bucket_share,
+                    tokens.caption_times, a.times, a.caption_bucket_share,
                     None if truth is None else np.stack([truth.start, truth.end], 1),
                     None if truth is None else truth.alignable))
                 update_traces(fig, {"realigned": {"text": tokens.captions}})

@@ -4,7 +4,9 @@ from __future__ import annotations
 from norton.data.captions import (
     AlignmentAnnotation,
     Captions,
+    DenseCaptions,
     merge_fragments,
+    read_dense_captions,
     read_howto100m_json,
     read_htm_align,
     read_subtitles,
@@ -17,7 +19,8 @@ from norton.data.synthetic import SyntheticConfig, SyntheticDataset, make_splits
 from norton.data.videos import GroundTruth, LongVideo, VideoCollection, load_feature_store, save_feature_store
 
 __all__ = [
-    "AlignmentAnnotation", "Captions", "merge_fragments", "read_howto100m_json", "read_htm_align",
+    "AlignmentAnnotation", "Captions", "DenseCaptions", "merge_fragments", "read_dense_captions",
+    "read_howto100m_json", "read_htm_align",
     "read_subtitles", "write_howto100m_json", "write_htm_align", "FeatureStore", "FeatureStoreWriter",
     "GroundTruth", "LongVideo", "VideoCollection", "load_feature_store", "save_feature_store",
     "SyntheticConfig", "SyntheticDataset", "make_synthetic", "make_splits",

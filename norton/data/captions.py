@@ -1,4 +1,4 @@
-"""Timed captions: the Captions record and readers/writers for SRT, WebVTT, HowTo100M JSON and HTM-Align."""
+"""Timed captions: the Captions record; readers/writers for SRT, WebVTT, HowTo100M JSON, HTM-Align, dense captions."""
 from __future__ import annotations
 
 import html
@@ -72,6 +72,14 @@ class AlignmentAnnotation:
 
     captions: Captions
     alignable: list[bool]
+
+
+@dataclass
+class DenseCaptions:
+    """Dense-caption ground truth of one video (YouCook2 / ActivityNet Captions layout): steps with their times and sentences."""
+
+    duration: float  # seconds
+    captions: Captions  # start/end = the annotated step timestamps, text = the sentences; file order
 
 
 # ---------------------------------------------------------------- subtitles (SRT / WebVTT)
@@ -264,6 +272,61 @@ def read_htm_align(path: str | os.PathLike, *, validate: bool = True) -> dict[st
         if validate:
             captions.validate(name=where)
         result[video_id] = AlignmentAnnotation(captions, alignable)
+    return result
+
+
+def is_number(value: object) -> bool:
+    """True for an int or float that is not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def read_dense_captions(path: str | os.PathLike, *, validate: bool = True) -> dict[str, DenseCaptions]:
+    """Read {video_id: {duration, timestamps: [[start, end], ...], sentences}}; file order kept, overlaps too."""
+    data = load_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object {{video_id: {{duration, timestamps, sentences}}}}")
+    result = {}
+    for video_id, entry in data.items():
+        where = f"{path}: video {video_id!r}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: expected an object with 'duration', 'timestamps' and 'sentences'")
+        for key in ("duration", "timestamps", "sentences"):
+            if key not in entry:
+                raise ValueError(f"{where}: missing field {key!r}")
+        duration, timestamps, sentences = entry["duration"], entry["timestamps"], entry["sentences"]
+        if not is_number(duration) or not math.isfinite(duration) or duration <= 0:
+            raise ValueError(f"{where}: 'duration' must be a positive finite number of seconds, got {duration!r}")
+        if not isinstance(timestamps, list):
+            raise ValueError(f"{where}: 'timestamps' must be a list of [start, end] pairs, got {timestamps!r}")
+        if not isinstance(sentences, list):
+            raise ValueError(f"{where}: 'sentences' must be a list of strings, got {sentences!r}")
+        if len(timestamps) != len(sentences):
+            raise ValueError(
+                f"{where}: 'timestamps' has {len(timestamps)} entries but 'sentences' has {len(sentences)}"
+            )
+        captions = Captions()
+        for i, (pair, sentence) in enumerate(zip(timestamps, sentences)):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(is_number(t) and math.isfinite(t) for t in pair)):
+                raise ValueError(f"{where}: 'timestamps' entry {i} must be a [start, end] pair of numbers, "
+                                 f"got {pair!r}")
+            start, end = float(pair[0]), float(pair[1])
+            if start > duration:
+                raise ValueError(f"{where}: 'timestamps' entry {i} start {start} s is past the duration {duration} s")
+            if not isinstance(sentence, str):
+                raise ValueError(f"{where}: 'sentences' entry {i} must be a string, got {sentence!r}")
+            if validate:
+                if start < 0:
+                    raise ValueError(f"{where}: 'timestamps' entry {i} has a negative start {start} s")
+                if start > end:
+                    raise ValueError(f"{where}: 'timestamps' entry {i} start {start} s is after its end {end} s")
+                if not sentence.strip():
+                    raise ValueError(f"{where}: 'sentences' entry {i} is empty, expected a non-empty string")
+            captions.start.append(start)
+            captions.end.append(min(end, float(duration)))  # ActivityNet ends slightly past the duration
+            captions.text.append(sentence)
+        if validate:
+            captions.validate(duration=float(duration), name=where)  # checks each step alone, never the order
+        result[video_id] = DenseCaptions(float(duration), captions)
     return result
 
 
