@@ -21,6 +21,7 @@ from .ot import BUCKET_MARGINALS, bucket_sinkhorn, sinkhorn
 
 BUCKET_MODES = ("value", "ratio", "off")
 TIME_READOUTS = ("argmax", "local_mean", "mean")
+SIMILARITIES = ("fused", "mean", "fine")  # the explorer's similarities (norton.explore.video_similarity)
 
 
 @dataclass(frozen=True)
@@ -230,11 +231,13 @@ class AlignSettings:
     #                              (plain OT ignores it: it must send mass to every clip)
     times: str = "argmax"        # how a caption's time is read off its plan row, one of TIME_READOUTS
     time_radius: float = 5.0     # "local_mean": plan-weighted mean over clips this near the row's argmax
+    similarity: str = "fused"    # explorer: which similarity it aligns, one of norton.explore.SIMILARITIES
     alpha: float = 1.0           # explorer: soft-maximum temperature of its similarity
     fusion_weight: float = 0.5   # explorer: weight of the mean-pooled similarity in its fusion
 
     def __post_init__(self) -> None:
-        for name, options in (("bucket", BUCKET_MODES), ("marginals", BUCKET_MARGINALS), ("times", TIME_READOUTS)):
+        for name, options in (("bucket", BUCKET_MODES), ("marginals", BUCKET_MARGINALS), ("times", TIME_READOUTS),
+                              ("similarity", SIMILARITIES)):
             if getattr(self, name) not in options:
                 raise ValueError(f"AlignSettings.{name}: expected one of {options}, got {getattr(self, name)!r}")
         if not 0 < self.prompt_ratio <= 1:
@@ -381,7 +384,7 @@ METHODS = {
     "ot": align_ot,
     "ot_bucket": align_ot_bucket,
 }
-OT_SETTINGS = tuple(f.name for f in fields(AlignSettings) if f.name not in ("alpha", "fusion_weight"))
+OT_SETTINGS = tuple(f.name for f in fields(AlignSettings) if f.name not in ("similarity", "alpha", "fusion_weight"))
 
 
 def align(method: str, similarity, **kw) -> Alignment:

@@ -372,6 +372,11 @@ HELDOUT_SEED = 10_000  # held-out videos: same concept bank, seeds no training r
 ABLATION_MODEL = {"preset": "tiny", "hidden_size": 32, "heads": 2, "intermediate_size": 64,
                   "video_layers": 1, "text_layers": 1}
 ABLATION_SAMPLER = {"videos_per_batch": 4, "clips_per_video": 16, "clips_per_sequence": 8}  # N = 64, M = 8
+ABLATION_DATASETS = {"synthetic": "norton.data.synthetic", "howto": "norton.data.howto (narrated how-to testbed)"}
+# The model on the how-to testbed (384-d MiniLM features, English narration): the pretrained MiniLM text
+# tower (fine-tuned with everything else), projected to a small random video tower's width.
+ABLATION_MODEL_HOWTO = {"preset": "tiny", "video_feature_dim": 384, "text_model": "minilm", "hidden_size": 64,
+                        "heads": 2, "intermediate_size": 128, "video_layers": 1}
 
 
 def _check_choice(name: str, value: str, options: dict) -> None:
@@ -392,19 +397,56 @@ def noise_config(noise: str, *, num_videos: int, seed: int) -> SyntheticConfig:
     return SyntheticConfig(num_videos=num_videos, seed=seed, **NOISE_LEVELS[noise])
 
 
-def heldout_videos(noise: str, num_videos: int) -> SyntheticDataset:
-    """The fixed held-out set of a noise level."""
+def howto_noise_config(noise: str, *, num_videos: int, seed: int):
+    """HowToConfig of a noise level of the how-to testbed (norton.data.howto.NOISE_LEVELS; 'mid' = defaults)."""
+    from .data.howto import NOISE_LEVELS as HOWTO_NOISE_LEVELS, howto_config
+
+    _check_choice("noise", noise, HOWTO_NOISE_LEVELS)
+    return howto_config(noise, num_videos=num_videos, seed=seed)
+
+
+def global_step_concepts(data):
+    """A HowToDataset whose truth concepts are task-qualified steps (task index * 1000 + step, -1 kept).
+
+    The testbed labels a caption / second by its step index inside its own task, so step 3 of two
+    different tasks would count as the same concept across videos (pair_relevance, faulty negatives).
+    """
+    from .data.howto_grammar import TASKS
+
+    task_index = {task.name: i for i, task in enumerate(TASKS)}
+    for video in data.videos:
+        offset, truth = task_index[data.scripts[video.video_id].task] * 1000, video.truth
+        truth.caption_concept = np.where(truth.caption_concept >= 0, truth.caption_concept + offset, -1)
+        truth.second_concept = np.where(truth.second_concept >= 0, truth.second_concept + offset, -1)
+    return data
+
+
+def heldout_videos(noise: str, num_videos: int, dataset: str = "synthetic"):
+    """The fixed held-out set of a noise level (seed HELDOUT_SEED): a SyntheticDataset, or a HowToDataset
+    (concepts task-qualified, global_step_concepts) for dataset 'howto'."""
+    _check_choice("dataset", dataset, ABLATION_DATASETS)
+    if dataset == "howto":
+        from .data.howto import make_howto
+
+        return global_step_concepts(make_howto(howto_noise_config(noise, num_videos=num_videos, seed=HELDOUT_SEED)))
     return make_synthetic(noise_config(noise, num_videos=num_videos, seed=HELDOUT_SEED))
 
 
 def ablation_train_config(row: str, noise: str, *, seed: int, steps: int, num_videos: int, out_dir: str | Path,
-                          lr: float = 2e-3, variant: str = "paper"):
-    """The norton.train TrainConfig of one ablation run (row x noise level x seed) on synthetic videos."""
+                          lr: float = 2e-3, variant: str = "paper", dataset: str = "synthetic"):
+    """The norton.train TrainConfig of one ablation run (row x noise level x seed) on synthetic videos, or on
+    the narrated how-to testbed (dataset 'howto': ABLATION_MODEL_HOWTO, data seed = run seed)."""
     from .train import TrainConfig
 
+    _check_choice("dataset", dataset, ABLATION_DATASETS)
+    if dataset == "howto":
+        data = {"source": "howto", "howto": howto_noise_config(noise, num_videos=num_videos, seed=seed).to_dict()}
+        model = dict(ABLATION_MODEL_HOWTO)
+    else:
+        data = {"source": "synthetic", "synthetic": noise_config(noise, num_videos=num_videos, seed=seed).to_dict()}
+        model = dict(ABLATION_MODEL)
     return TrainConfig.from_dict({
-        "data": {"source": "synthetic", "synthetic": noise_config(noise, num_videos=num_videos, seed=seed).to_dict()},
-        "model": dict(ABLATION_MODEL), "loss": ablation_loss(row, variant), "sampler": dict(ABLATION_SAMPLER),
+        "data": data, "model": model, "loss": ablation_loss(row, variant), "sampler": dict(ABLATION_SAMPLER),
         "optimizer": "adamw", "lr": lr, "weight_decay": 0.01, "warmup_steps": min(10, steps), "steps": steps,
         "device": "cpu", "seed": seed, "log_every": max(1, steps // 20), "checkpoint_every": steps,
         "keep_checkpoints": 1, "out_dir": str(out_dir), "progress": False,

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .align import Alignment
+from .align import SIMILARITIES, Alignment
 from .config import SWITCHES, VARIANT_SWITCHES, NortonConfig
 from .data.captions import read_subtitles
 from .data.store import FeatureStore, load_features
@@ -149,6 +149,28 @@ def oracle_text_encoder(dataset) -> TextEncoder:
     return encode
 
 
+def minilm_text_encoder(embedder=None) -> TextEncoder:
+    """Captions -> padded MiniLM token states (norton.data.embeddings): their mean is the sentence embedding.
+
+    With these tokens and one-second clips, mean_similarity is the sentence-embedding cosine the
+    how-to testbed's features are made for, and the soft-maximum sees real words.
+    """
+    if embedder is None:
+        from .data.embeddings import SentenceEmbedder
+        embedder = SentenceEmbedder(progress=False)
+
+    def encode(captions: list[str]) -> tuple[Tensor, Tensor]:
+        states = embedder.token_embeddings(captions)
+        tokens = torch.zeros(len(states), max(len(s) for s in states), states[0].shape[1])
+        mask = torch.zeros(tokens.shape[:2], dtype=torch.bool)
+        for i, s in enumerate(states):
+            tokens[i, :len(s)] = torch.from_numpy(s)
+            mask[i, :len(s)] = True
+        return tokens, mask
+
+    return encode
+
+
 def model_encoders(model) -> tuple[TextEncoder, ClipEncoder]:
     """The text and clip encoders of a norton.model.DualEncoder (eval mode, no gradient)."""
     model.eval()
@@ -223,9 +245,15 @@ def fuse(mean: Tensor, fine: Tensor, fusion_weight: float = 0.5) -> Tensor:
     return (fusion_weight * mean + fine) / (fusion_weight + 1)
 
 
-def video_similarity(tokens: VideoTokens, alpha: float = 1.0, fusion_weight: float = 0.5) -> np.ndarray:
-    """(n, m) fused similarity of one video's captions and clips (paper semantics)."""
-    return fuse(mean_similarity(tokens), fine_similarity(tokens, alpha), fusion_weight).numpy()
+def video_similarity(tokens: VideoTokens, alpha: float = 1.0, fusion_weight: float = 0.5,
+                     kind: str = "fused") -> np.ndarray:
+    """(n, m) similarity of one video's captions and clips: Norton's fusion (paper semantics), or one of its parts."""
+    if kind not in SIMILARITIES:
+        raise ValueError(f"kind: expected one of {SIMILARITIES}, got {kind!r}")
+    if kind == "mean":
+        return mean_similarity(tokens).numpy()
+    fine = fine_similarity(tokens, alpha)
+    return (fine if kind == "fine" else fuse(mean_similarity(tokens), fine, fusion_weight)).numpy()
 
 
 def alignment_report(tokens: VideoTokens, alignment: Alignment) -> dict[str, float]:

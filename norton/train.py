@@ -27,6 +27,8 @@ from .checkpoint import (capture_rng_state, import_mmpt_checkpoint, load_checkpo
                          restore_rng_state, save_checkpoint)
 from .config import ConfigFile, NortonConfig
 from .data.sampling import ClipBatch, SamplerConfig, sample_batch
+from .data.embeddings import EMBEDDING_DIM
+from .data.howto import HowToConfig, make_howto
 from .data.synthetic import SyntheticConfig, make_synthetic
 from .data.videos import LongVideo, load_feature_store
 from .losses import NortonLoss, NortonOutput, rectified_clip_loss, sequence_blocks
@@ -35,7 +37,7 @@ from .model import DualEncoder, ModelConfig
 from .ot import SINKHORN_BACKENDS, bucket_sinkhorn
 from .similarity import SOFT_MAX_PATHS
 
-DATA_SOURCES = ("synthetic", "features")
+DATA_SOURCES = ("synthetic", "features", "howto")
 OPTIMIZERS = ("adam", "adamw")
 LR_SCHEDULES = ("constant", "linear")
 AMP_MODES = ("none", "bf16", "fp16")
@@ -54,8 +56,10 @@ NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")  # what YAML 1.1 leav
 class DataConfig:
     """Where the long videos come from."""
 
-    source: str = "synthetic"   # "synthetic" (generated, with ground truth) or "features" (a feature store)
+    source: str = "synthetic"   # "synthetic" (generated, with ground truth), "features" (a feature store)
+                                # or "howto" (the narrated how-to testbed, norton.data.howto, 384-d MiniLM features)
     synthetic: dict[str, Any] = field(default_factory=dict)  # SyntheticConfig fields (source="synthetic")
+    howto: dict[str, Any] = field(default_factory=dict)      # HowToConfig fields (source="howto")
     features: str | None = None  # feature-store folder (source="features")
     captions: str | None = None  # HowTo100M JSON or subtitle folder; None = the store's captions.json
     merge: bool = False          # join ASR fragments into sentences
@@ -141,6 +145,10 @@ class TrainConfig(ConfigFile):
             if feature_dim != model.video_feature_dim:
                 raise ValueError(f"data.synthetic.feature_dim ({feature_dim}) must equal "
                                  f"model.video_feature_dim ({model.video_feature_dim})")
+        self.howto_config()
+        if self.data.source == "howto" and model.video_feature_dim != EMBEDDING_DIM:
+            raise ValueError(f"data.source 'howto' has {EMBEDDING_DIM}-d features; model.video_feature_dim is "
+                             f"{model.video_feature_dim}")
 
     # the sub-configs, built (and so validated) from their dicts
     def model_config(self) -> ModelConfig:
@@ -157,6 +165,9 @@ class TrainConfig(ConfigFile):
 
     def synthetic_config(self) -> SyntheticConfig:
         return _build(SyntheticConfig.from_dict, self.data.synthetic, SyntheticConfig, "data.synthetic")
+
+    def howto_config(self) -> HowToConfig:
+        return _build(lambda values: HowToConfig(**values), self.data.howto, HowToConfig, "data.howto")
 
     # serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -401,6 +412,8 @@ def load_videos(config: TrainConfig) -> list[LongVideo]:
     data = config.data
     if data.source == "synthetic":
         return make_synthetic(config.synthetic_config()).videos
+    if data.source == "howto":
+        return make_howto(config.howto_config()).videos
     collection = load_feature_store(data.features, captions=data.captions, merge=data.merge,
                                     feature_dim=config.model_config().video_feature_dim)
     if not len(collection):

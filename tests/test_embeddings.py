@@ -166,3 +166,29 @@ def test_bad_inputs_name_the_index(make, texts, index):
 def test_a_single_string_is_refused(make):
     with pytest.raises(TypeError, match="single string"):
         make().embed("chopping onions")
+
+
+def test_token_states_average_to_the_sentence_embedding_and_feed_the_explorer(make):
+    from norton.explore import mean_similarity, minilm_text_encoder, video_similarity, VideoTokens
+
+    embedder = make()
+    texts = ["a person slices an onion", "stir the soup"]
+    states = embedder.token_embeddings(texts)
+    labels = embedder.token_strings(texts[0])
+    assert [s.shape for s in states] == [(len(labels), 384), (len(embedder.token_strings(texts[1])), 384)]
+    assert labels[0] == "[CLS]" and labels[-1] == "[SEP]" and "onion" in labels
+    means = np.stack([s.mean(0) / np.linalg.norm(s.mean(0)) for s in states])
+    np.testing.assert_allclose(means, embedder.embed(texts), atol=1e-5)
+    tokens, mask = minilm_text_encoder(embedder)(texts)
+    assert tokens.shape == (2, len(labels), 384) and mask.sum(1).tolist() == [len(s) for s in states]
+    frames = torch.from_numpy(embedder.embed(["an onion is sliced on a board", "a pot of soup is stirred"]))
+    video = VideoTokens("v", texts, tokens, mask, frames[:, None], torch.ones(2, 1, dtype=torch.bool),
+                        np.array([[0.0, 1], [1, 2]]), np.array([[0.0, 1], [1, 2]]))
+    # one frame per clip: the explorer's mean similarity is the sentence-embedding cosine
+    np.testing.assert_allclose(mean_similarity(video).numpy(), embedder.embed(texts) @ frames.numpy().T, atol=1e-5)
+    assert np.allclose(video_similarity(video, kind="mean"), mean_similarity(video).numpy())
+    fused = video_similarity(video, kind="fused")
+    expected = (0.5 * video_similarity(video, kind="mean") + video_similarity(video, kind="fine")) / 1.5
+    np.testing.assert_allclose(fused, expected, atol=1e-6)
+    with pytest.raises(ValueError, match="kind"):
+        video_similarity(video, kind="max")

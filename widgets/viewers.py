@@ -112,17 +112,20 @@ class PlanViewer:
             marginals=self.marginals.value, alpha=self.alpha.value)
 
     def similarity(self) -> np.ndarray:
-        """(n, m) fused similarity of the video on show at the current alpha (cached)."""
+        """(n, m) similarity of the video on show (settings.similarity) at the current alpha (cached)."""
         video_id, alpha = self.video.value, float(self.alpha.value)
         if (video_id, "mean") not in self._similarity_cache:
             self._similarity_cache[video_id, "mean"] = mean_similarity(self.tokens)
+        kind = self.base_settings.similarity
+        if kind == "mean":
+            return self._similarity_cache[video_id, "mean"].numpy()
         key = (video_id, alpha)
         if key not in self._similarity_cache:
             if len(self._similarity_cache) > 64:
                 self._similarity_cache = {k: v for k, v in self._similarity_cache.items() if k[1] == "mean"}
             fine = fine_similarity(self.tokens, alpha)
-            self._similarity_cache[key] = fuse(self._similarity_cache[video_id, "mean"], fine,
-                                               self.base_settings.fusion_weight).numpy()
+            self._similarity_cache[key] = fine.numpy() if kind == "fine" else fuse(
+                self._similarity_cache[video_id, "mean"], fine, self.base_settings.fusion_weight).numpy()
         return self._similarity_cache[key]
 
     def _solve(self) -> Alignment:

@@ -109,6 +109,29 @@ class SentenceEmbedder:
         return np.stack(rows).astype(np.float32, copy=False)
 
     @torch.no_grad()
+    def token_embeddings(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Texts -> per text its (W, 384) float32 last hidden states, [CLS] and [SEP] included (not cached).
+
+        Their mean, L2-normalised, is the text's sentence embedding.
+        """
+        texts = check_texts(texts)
+        self.load_model()
+        result = []
+        for begin in range(0, len(texts), self.batch_size):
+            batch = self.tokenizer(texts[begin: begin + self.batch_size], padding=True, truncation=True,
+                                   max_length=MAX_SEQ_LENGTH, return_tensors="pt")
+            hidden = self.model(**{k: v.to(self.device) for k, v in batch.items()}).last_hidden_state
+            for row, length in zip(hidden, batch["attention_mask"].sum(1).tolist()):
+                result.append(row[:length].float().cpu().numpy())
+        return result
+
+    def token_strings(self, text: str) -> list[str]:
+        """The tokens of `text` as the model sees them, [CLS] and [SEP] included (labels for token_embeddings)."""
+        self.load_model()
+        ids = self.tokenizer(check_texts([text])[0], truncation=True, max_length=MAX_SEQ_LENGTH)["input_ids"]
+        return self.tokenizer.convert_ids_to_tokens(ids)
+
+    @torch.no_grad()
     def _compute(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Embed `texts` with the model, batched by length; rows in the order of `texts`."""
         self.load_model()
