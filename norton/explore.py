@@ -22,10 +22,10 @@ from .data.store import FeatureStore, load_features
 from .data.videos import GroundTruth, LongVideo
 from .losses import NortonLoss, NortonOutput, sequence_blocks
 from .metrics import mean_or_nan, score_alignment
+from .oracle import TextEncoder
 from .ot import bucket_sinkhorn
 from .similarity import masked_mean, minmax, pooled_cosine, soft_max_similarity
 
-TextEncoder = Callable[[list[str]], tuple[Tensor, Tensor]]  # captions -> tokens (n, W, D), mask (n, W) bool
 ClipEncoder = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]  # (m, F, Dv), (m, F) -> (m, F', D), (m, F')
 
 
@@ -129,46 +129,6 @@ def video_tokens(video: LongVideo, encode_text: TextEncoder, *, clip_seconds: fl
         text_mask=text_mask.bool(), clip_tokens=clip_tokens.float(), clip_mask=clip_mask.bool(),
         caption_times=np.stack([starts[keep], ends[keep]], axis=1), clip_times=clip_times,
         truth=_subset_truth(video.truth, keep), clip_truth=clip_truth_shares(video.truth, windows, video.fps))
-
-
-def oracle_text_encoder(dataset) -> TextEncoder:
-    """Captions -> padded oracle word embeddings of a SyntheticDataset (`dataset.embed_words`)."""
-
-    def encode(captions: list[str]) -> tuple[Tensor, Tensor]:
-        words = [dataset.embed_words(text) for text in captions]
-        for i, w in enumerate(words):
-            if len(w) == 0:
-                raise ValueError(f"caption {i} is empty")
-        tokens = torch.zeros(len(words), max(len(w) for w in words), dataset.feature_dim)
-        mask = torch.zeros(tokens.shape[:2], dtype=torch.bool)
-        for i, w in enumerate(words):
-            tokens[i, :len(w)] = torch.from_numpy(w)
-            mask[i, :len(w)] = True
-        return tokens, mask
-
-    return encode
-
-
-def minilm_text_encoder(embedder=None) -> TextEncoder:
-    """Captions -> padded MiniLM token states (norton.data.embeddings): their mean is the sentence embedding.
-
-    With these tokens and one-second clips, mean_similarity is the sentence-embedding cosine the
-    how-to testbed's features are made for, and the soft-maximum sees real words.
-    """
-    if embedder is None:
-        from .data.embeddings import SentenceEmbedder
-        embedder = SentenceEmbedder(progress=False)
-
-    def encode(captions: list[str]) -> tuple[Tensor, Tensor]:
-        states = embedder.token_embeddings(captions)
-        tokens = torch.zeros(len(states), max(len(s) for s in states), states[0].shape[1])
-        mask = torch.zeros(tokens.shape[:2], dtype=torch.bool)
-        for i, s in enumerate(states):
-            tokens[i, :len(s)] = torch.from_numpy(s)
-            mask[i, :len(s)] = True
-        return tokens, mask
-
-    return encode
 
 
 def model_encoders(model) -> tuple[TextEncoder, ClipEncoder]:

@@ -169,7 +169,8 @@ def test_a_single_string_is_refused(make):
 
 
 def test_token_states_average_to_the_sentence_embedding_and_feed_the_explorer(make):
-    from norton.explore import mean_similarity, minilm_text_encoder, video_similarity, VideoTokens
+    from norton.explore import VideoTokens, mean_similarity, video_similarity
+    from norton.oracle import minilm_text_encoder
 
     embedder = make()
     texts = ["a person slices an onion", "stir the soup"]

@@ -16,7 +16,6 @@ from norton.explore import (
     alignment_report,
     clip_windows,
     content_free_similarity,
-    oracle_text_encoder,
     pair_detail,
     pearson,
     soft_max_detail,
@@ -25,6 +24,7 @@ from norton.explore import (
     walk_switches,
     switch_metrics,
 )
+from norton.oracle import oracle_text_encoder
 from norton.ot import bucket_marginals
 from norton.similarity import soft_max_similarity
 from widgets.figures import (
