@@ -122,3 +122,37 @@ def test_bad_configs_name_the_field():
     with pytest.raises(ValueError, match="noise"):
         howto_config("extreme")
     assert set(NOISE_LEVELS) == {"low", "mid", "high"} and howto_config("mid") == HowToConfig()
+
+
+def test_a_testbed_from_dense_caption_annotations(tmp_path):
+    import json
+
+    from norton.data import read_dense_captions
+    from norton.data.howto import howto_from_annotations
+
+    steps = {f"v{k}": {"duration": 60.0 + k, "timestamps": [[2.0, 12.5], [10.0, 30.0], [40.0, 59.0]],
+                       "sentences": [f"video {k} step one", f"video {k} step two", f"video {k} step three"]}
+             for k in range(3)}
+    path = tmp_path / "dense.json"
+    path.write_text(json.dumps(steps))
+    data = howto_from_annotations(read_dense_captions(path), howto_config(other_video_rate=0.5, seed=1),
+                                  embed=hashed_embed)
+    assert [v.video_id for v in data.videos] == ["v0", "v1", "v2"]
+    for k, video in enumerate(data.videos):
+        kinds, truth = data.kinds(video), video.truth
+        assert (kinds == "step").sum() == 3 and set(kinds) <= {"step", "other_video"}
+        assert (kinds == "other_video").sum() == 3  # half the captions are distractors
+        for i in np.flatnonzero(kinds == "other_video"):
+            assert not video.captions.text[i].startswith(f"video {k} ")  # taken from the other videos
+        steps_here = sorted(zip(truth.start[truth.alignable], video.captions.select(
+            list(np.flatnonzero(truth.alignable))).text))
+        assert steps_here == [(2.0, f"video {k} step one"), (10.0, f"video {k} step two"),
+                              (40.0, f"video {k} step three")]
+        script = data.scripts[video.video_id]
+        assert script.duration == 60 + k
+        # the later of two overlapping steps is shown where they overlap; seconds between steps are background
+        assert script.second_step[11] == 1 and script.second_step[5] == 0 and script.second_step[35] == -1
+        nearest = (video.features @ hashed_embed(script.shown).T).argmax(axis=1)
+        assert (nearest == script.second_shown).mean() > 0.9
+    with pytest.raises(ValueError, match="at least one video"):
+        howto_from_annotations({})

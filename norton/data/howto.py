@@ -280,8 +280,6 @@ def film_features(script: VideoScript, vectors: np.ndarray, rng: np.random.Gener
 def make_howto(config: HowToConfig | None = None, *, embed: Embed | None = None) -> HowToDataset:
     """A seeded testbed; video i depends only on (seed, i). `embed` defaults to the shipped MiniLM (cached)."""
     config = config or HowToConfig()
-    if embed is None:
-        from norton.data.embeddings import embed_sentences as embed
     tasks = [task for task in TASKS if not config.domains or task.domain in config.domains]
     scripts, rngs = {}, {}
     for i in range(config.num_videos):
@@ -290,6 +288,70 @@ def make_howto(config: HowToConfig | None = None, *, embed: Embed | None = None)
         others = [other for other in TASKS if other.name != task.name]
         video_id = f"howto{config.seed}_{i:04d}"
         scripts[video_id], rngs[video_id] = write_script(rng, task, others, config), rng
+    return film(scripts, rngs, config, embed)
+
+
+def annotation_script(rng: np.random.Generator, video_id: str, steps: Captions, duration: float,
+                      distractors: Sequence[str], config: HowToConfig) -> VideoScript:
+    """A script from real step annotations: each step's sentence is shown over its span and narrated
+    shifted by N(-narration_lead, narration_shift_std); other videos' sentences are the distractors."""
+    length = max(1, int(np.ceil(duration)))
+    shown = list(dict.fromkeys(steps.text)) + [BACKGROUND_SHOWN[rng.integers(len(BACKGROUND_SHOWN))]]
+    second_shown = np.full(length, len(shown) - 1, dtype=np.int64)
+    second_step = np.full(length, -1, dtype=np.int64)
+    spans = {}
+    for k, (start, end, text) in enumerate(zip(steps.start, steps.end, steps.text)):  # later steps win overlaps
+        first, last = int(np.floor(start)), max(int(np.ceil(end)), int(np.floor(start)) + 1)
+        second_shown[first:last], second_step[first:last] = shown.index(text), k
+        spans[k] = (float(start), float(end))
+    rows = []
+    for k, (start, end, text) in enumerate(zip(steps.start, steps.end, steps.text)):
+        shift = rng.normal(-config.narration_lead, config.narration_shift_std)
+        asr = float(np.clip(start + shift, 0, max(length - (end - start), 0)))
+        rows.append((asr, min(asr + end - start, float(length)), text, "step", k, start, end))
+    expected = len(rows) * config.other_video_rate / (1 - config.other_video_rate)
+    for _ in range(int(expected) + int(rng.random() < expected - int(expected)) if distractors else 0):
+        text = distractors[rng.integers(len(distractors))]
+        start = rng.uniform(0, max(length - 4.0, 0))
+        rows.append((start, min(start + 4.0, float(length)), text, "other_video", -1, start, min(start + 4.0, length)))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return VideoScript(
+        task=video_id, domain="annotations", duration=length, shown=shown, second_shown=second_shown,
+        second_step=second_step, step_spans=spans,
+        captions=Captions([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
+        kinds=[r[3] for r in rows], caption_step=np.array([r[4] for r in rows], dtype=np.int64),
+        true_start=np.array([r[5] for r in rows], dtype=np.float64),
+        true_end=np.array([r[6] for r in rows], dtype=np.float64))
+
+
+def howto_from_annotations(annotations: dict, config: HowToConfig | None = None, *,
+                           embed: Embed | None = None) -> HowToDataset:
+    """A testbed from your own step annotations ({video_id: DenseCaptions}, norton.data.read_dense_captions).
+
+    Each second shows the sentence of the step it lies in (background elsewhere); the narration is
+    the step sentences shifted in time, plus `other_video_rate` sentences of the other videos as
+    distractors. Of `config` only the feature noise (feature_noise, noise_correlation, style_norm),
+    the shift (narration_lead, narration_shift_std), other_video_rate and seed apply.
+    """
+    config = config or HowToConfig()
+    if not annotations:
+        raise ValueError("annotations: expected at least one video")
+    scripts, rngs = {}, {}
+    for i, (video_id, dense) in enumerate(annotations.items()):
+        if len(dense.captions) == 0:
+            raise ValueError(f"annotations: video {video_id!r} has no steps")
+        others = [text for other, d in annotations.items() if other != video_id for text in d.captions.text]
+        rng = np.random.default_rng([config.seed, i, 15485863])
+        scripts[video_id] = annotation_script(rng, video_id, dense.captions, dense.duration, others, config)
+        rngs[video_id] = rng
+    return film(scripts, rngs, config, embed)
+
+
+def film(scripts: dict[str, VideoScript], rngs: dict[str, np.random.Generator], config: HowToConfig,
+         embed: Embed | None) -> HowToDataset:
+    """Embed every sentence of the scripts once, film their features and gather the dataset with its truth."""
+    if embed is None:
+        from norton.data.embeddings import embed_sentences as embed
     sentences = sorted({text for s in scripts.values() for text in [*s.shown, *s.captions.text]})
     table = dict(zip(sentences, np.asarray(embed(sentences), dtype=np.float32))) if sentences else {}
     videos, caption_vectors = [], {}
@@ -303,4 +365,4 @@ def make_howto(config: HowToConfig | None = None, *, embed: Embed | None = None)
         caption_vectors[video_id] = np.stack([table[text] for text in script.captions.text])
     dim = next(iter(table.values())).shape[0] if table else 0
     return HowToDataset(videos=videos, feature_dim=dim, config=config, scripts=scripts,
-                          caption_vectors=caption_vectors)
+                        caption_vectors=caption_vectors)
