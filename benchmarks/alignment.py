@@ -6,7 +6,7 @@ every video's (captions x seconds) cosine similarity and is scored with norton.a
 per-seed score (captions pooled over the seed's videos), ± the std over seeds (ddof 1).
 ms / video times the alignment call only: norton.align.align, or POT's solver plus its read-out; pooling
 seconds into clips happens before the clock starts. Below each table: the default ot_bucket's drop
-rate per caption kind (pooled over seeds) and, per seed, the issue's Done-when targets.
+rate per caption kind (pooled over seeds) and, per seed, the issue's Done-when targets. Needs POT (dev extra).
 Usage: python benchmarks/alignment.py [--levels low mid high distractors] [--seeds 0 1 2] [--videos 24]
        [--out results.md]
 """
@@ -20,13 +20,18 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-import ot
-import torch
+# one BLAS thread, like torch's below: POT's solver runs on numpy, and BLAS threads fighting over the
+# two cores made it up to 20x slower; this must be set before numpy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from norton.align import Alignment, align, plan_times, score_alignments, standardized
-from norton.data.howto import CAPTION_KINDS, HowToDataset, howto_config, make_howto
-from norton.metrics import AlignmentScore
+import numpy as np  # noqa: E402
+import ot  # noqa: E402
+import torch  # noqa: E402
+
+from norton.align import Alignment, align, plan_times, score_alignments, standardized  # noqa: E402
+from norton.data.howto import CAPTION_KINDS, HowToDataset, howto_config, make_howto  # noqa: E402
+from norton.metrics import AlignmentScore  # noqa: E402
 
 # level -> (NOISE_LEVELS entry, overrides). "distractors" mimics an external benchmark: every caption is a
 # real step sentence (no unshown steps, remarks, off-topic talk or recaps), a step's narration is shifted
@@ -160,8 +165,9 @@ def run_seed(dataset: HowToDataset) -> SeedResult:
             ms[name].append(elapsed)
     kinds = np.concatenate([dataset.kinds(video) for video in dataset])
     dropped = np.concatenate([a.dropped for a in alignments[DEFAULT]])
-    return SeedResult(dataset.config.seed, {name: score_alignments(a, dataset.videos) for name, a in alignments.items()},
-                      {name: float(np.mean(values)) for name, values in ms.items()}, kinds, dropped)
+    scores = {name: score_alignments(found, dataset.videos) for name, found in alignments.items()}
+    return SeedResult(dataset.config.seed, scores, {name: float(np.mean(values)) for name, values in ms.items()},
+                      kinds, dropped)
 
 
 def mean_std(values: list[float], digits: int = 3) -> str:
@@ -211,9 +217,10 @@ def target_misses(default: AlignmentScore, plain: AlignmentScore) -> list[str]:
 def target_line(result: SeedResult) -> str:
     default, plain = result.scores[DEFAULT], result.scores[PLAIN_OT]
     misses = target_misses(default, plain)
+    verdict = "misses " + ", ".join(misses) if misses else "meets all"
     return (f"seed {result.seed}: unalignable dropped {default.unalignable_dropped:.3f}, alignable dropped "
             f"{default.alignable_dropped:.3f}, ROC-AUC {default.roc_auc:.3f}, R@1 kept {default.recall_at_1_kept:.3f}"
-            f" vs plain OT R@1 {plain.recall_at_1:.3f}: " + ("meets all" if not misses else "misses " + ", ".join(misses)))
+            f" vs plain OT R@1 {plain.recall_at_1:.3f}: {verdict}")
 
 
 def level_lines(level: str, seeds: list[int], videos: int) -> list[str]:
