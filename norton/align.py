@@ -300,7 +300,7 @@ def bucket_value_for(scores: np.ndarray, settings: AlignSettings, caption_times=
 
 
 def window_mask(caption_times, clip_times, window: float) -> np.ndarray:
-    """(n, m) bool: clip centres within `window` s of each caption's [start, end]; each caption keeps its nearest clip."""
+    """(n, m) bool: clip centres within `window` s of each caption's [start, end], and each caption's nearest clip."""
     captions = np.asarray(caption_times, dtype=np.float64)
     centres = np.asarray(clip_times, dtype=np.float64).mean(axis=1)
     distance = np.maximum(captions[:, None, 0] - centres[None], centres[None] - captions[:, None, 1]).clip(min=0)
@@ -310,7 +310,7 @@ def window_mask(caption_times, clip_times, window: float) -> np.ndarray:
 
 
 def plan_times(plan: np.ndarray, clip_times: np.ndarray, readout: str = "argmax", radius: float = 5.0) -> np.ndarray:
-    """(n,) time of each caption read off its plan row: the argmax clip's centre, a local or the global weighted mean."""
+    """(n,) time of each caption read off its plan row: the argmax clip's centre, or a local or global mean."""
     if readout not in TIME_READOUTS:
         raise ValueError(f"readout: expected one of {TIME_READOUTS}, got {readout!r}")
     centres = np.asarray(clip_times, dtype=np.float64).mean(axis=1)

@@ -1,4 +1,4 @@
-"""Looking into one video's alignment: clips and captions as tokens, the bucket plan, realigned times, soft-maximum detail.
+"""Looking into one video's alignment: clips and captions as tokens, reports on its plan, soft-maximum detail.
 
 Everything here is view-independent (numpy/torch only); `widgets/` draws it. A video is cut into
 consecutive clips of `clip_seconds`; rows of every matrix are captions, columns clips.

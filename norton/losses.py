@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import NortonConfig
-from .ot import SINKHORN_BACKENDS, bucket_sinkhorn, sinkhorn
+from .ot import HALF_DTYPES, SINKHORN_BACKENDS, bucket_sinkhorn, sinkhorn
 from .similarity import (SOFT_MAX_PATHS, hard_max_scores, minmax, pooled_cosine, require_tokens,
                          soft_max_similarity)
 
@@ -45,6 +45,8 @@ def rectified_clip_loss(pooled_video: Tensor, pooled_text: Tensor, beta: float, 
     beta = 0 gives VideoCLIP's plain loss. `keep_weight` (default 1 - beta) is the identity's weight.
     Returns (loss, Q with rows = captions).
     """
+    if pooled_text.dtype in HALF_DTYPES:  # raw dot products and their log-softmax overflow in half precision
+        pooled_text, pooled_video = pooled_text.float(), pooled_video.float()
     scores_text = pooled_text @ pooled_video.transpose(0, 1)  # (N, N) rows captions
     scores_video = scores_text.transpose(0, 1)                # (N, N) rows clips
     n = scores_text.shape[0]
@@ -181,6 +183,13 @@ def check_inputs(pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor
     if pooled_video.dim() != 2:
         raise ValueError(f"pooled_video must be (N, D), got {tuple(pooled_video.shape)}")
     n, d = pooled_video.shape
+    if n == 0:
+        raise ValueError("pooled_video: an empty batch (N = 0 clip-caption pairs); the loss needs one sequence")
+    dtypes = {name: t.dtype for name, t in (("pooled_video", pooled_video), ("pooled_text", pooled_text),
+                                           ("video_tokens", video_tokens), ("text_tokens", text_tokens))}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{name} {dtype}" for name, dtype in dtypes.items())
+        raise ValueError(f"inputs must share one floating-point dtype, got {listed}")
     expected = {
         "pooled_text": (pooled_text, (n, d)),
         "video_tokens": (video_tokens, (n, video_tokens.shape[1] if video_tokens.dim() == 3 else -1, d)),

@@ -112,6 +112,9 @@ def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor |
     if n_iters < 1:
         raise ValueError(f"n_iters must be >= 1, got {n_iters}")
     n, m = scores.shape[-2:]
+    if n == 0 or m == 0 or scores.numel() == 0:
+        raise ValueError("scores: an OT problem needs at least one row and one column, "
+                         f"got shape {tuple(scores.shape)}")
     batch = scores.shape[:-2]
     row_mask = _check_mask(row_mask, (*batch, n), "row_mask")
     col_mask = _check_mask(col_mask, (*batch, m), "col_mask")
@@ -128,6 +131,7 @@ def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor |
             z = z.masked_fill(~valid, -math.inf)
         if torch.isnan(z).any() or torch.isposinf(z).any():
             raise ValueError("scores contain NaN or +inf (in unmasked entries)")
+        _require_finite_lines(z, row_mask, col_mask)
         log_a = _log_marginal(a, row_mask, (*batch, n), z, "a")
         log_b = _log_marginal(b, col_mask, (*batch, m), z, "b")
         def eager() -> tuple[Tensor, Tensor, int]:
@@ -145,6 +149,20 @@ def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor |
         log_plan = z + u.unsqueeze(-1) + v.unsqueeze(-2)
         error = _row_error(z, u, v, log_a)
     return OTResult(plan=log_plan.exp(), log_plan=log_plan, n_iters=iters, marginal_error=error)
+
+
+def _require_finite_lines(z: Tensor, row_mask: Tensor | None, col_mask: Tensor | None) -> None:
+    """ValueError naming the first valid row or column whose every valid entry is -inf (its plan would be NaN)."""
+    finite = torch.isfinite(z)
+    for axis, mask, name in ((-1, row_mask, "row"), (-2, col_mask, "column")):
+        empty = ~finite.any(axis)
+        if mask is not None:
+            empty &= mask
+        if empty.any():
+            index = tuple(int(i) for i in empty.nonzero()[0])
+            problem = f" of problem {index[:-1]}" if len(index) > 1 else ""
+            raise ValueError(f"scores: {name} {index[-1]}{problem} is -inf everywhere; "
+                             f"mask it out with {name.replace('column', 'col')}_mask instead")
 
 
 def _use_fused(backend: str, z: Tensor, tol: float | None, differentiable: bool) -> bool:

@@ -209,3 +209,25 @@ def test_fine_similarity_options():
     assert torch.allclose(hard, soft, atol=2e-3)
     with pytest.raises(ValueError, match="fine_similarity"):
         NortonConfig(fine_similarity="filip")
+
+
+def test_empty_batch_and_mixed_dtypes_are_named():
+    empty = [t[:0] for t in batch(seed=11)]
+    with pytest.raises(ValueError, match="empty batch"):
+        NortonLoss()(*empty)
+    mixed = batch(seed=11)
+    mixed[0], mixed[2] = mixed[0].half(), mixed[2].half()
+    expected = "one floating-point dtype.*pooled_video torch.float16.*pooled_text torch.float64"
+    with pytest.raises(ValueError, match=expected):
+        NortonLoss()(*mixed)
+
+
+@pytest.mark.parametrize("variant", ["paper", "official"])
+def test_large_half_inputs_give_the_float32_loss(variant):
+    # raw dot products of inputs scaled x100 overflow float16 (65504); the clip loss is computed in float32
+    inputs = [t * 100 if t.is_floating_point() else t for t in batch(seed=12)]
+    half = [t.half() if t.is_floating_point() else t for t in inputs]
+    rounded = [t.float() if t.is_floating_point() else t for t in half]  # the same values in float32
+    total = NortonLoss(NortonConfig(variant=variant))(*half).total
+    reference = NortonLoss(NortonConfig(variant=variant))(*rounded).total
+    assert torch.isfinite(total) and total.item() == pytest.approx(reference.item(), rel=1e-3)

@@ -249,3 +249,22 @@ def test_multiplicity_sends_spread_rows_to_the_bucket_and_shares_are_consistent(
     assert torch.allclose(multiple.col_bucket_share, col)
     with pytest.raises(ValueError, match="multiplicity"):
         bucket_sinkhorn(scores, 0.6, 0.05, multiplicity=0.5)
+
+
+def test_empty_problems_and_rows_that_can_take_nothing_are_named():
+    for shape in ((0, 4), (3, 0), (2, 0, 3)):
+        with pytest.raises(ValueError, match="at least one row and one column"):
+            sinkhorn(torch.zeros(shape), 0.1)
+    scores = torch.rand(2, 3, 4)
+    scores[1, 2] = -math.inf
+    with pytest.raises(ValueError, match=r"row 2 of problem \(1,\) is -inf everywhere"):
+        sinkhorn(scores, 0.1)
+    scores = torch.rand(3, 4)
+    scores[:, 1] = -math.inf
+    with pytest.raises(ValueError, match="column 1 is -inf everywhere; mask it out with col_mask"):
+        sinkhorn(scores, 0.1)
+    # masked out, the same line is fine, and partial -inf rows are allowed constraints
+    mask = torch.tensor([True, False, True, True])
+    assert torch.isfinite(sinkhorn(scores, 0.1, col_mask=mask).plan).all()
+    scores[0, 0] = -math.inf
+    assert sinkhorn(scores, 0.1, col_mask=mask).plan[0, 0] == 0
