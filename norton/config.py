@@ -125,8 +125,10 @@ class NortonConfig(ConfigFile):
             raise bad("fine_similarity", f"one of {FINE_SIMILARITIES}")
 
     def to_dict(self) -> dict[str, Any]:
-        """All fields, switches resolved, as plain Python values."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        """All fields as plain Python values; a switch not chosen explicitly is None (its variant's default),
+        so from_dict(to_dict(c)) equals c and still follows a later change of variant."""
+        return {f.name: None if f.name in SWITCHES and f.name not in self._explicit else getattr(self, f.name)
+                for f in dataclasses.fields(self) if f.init}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> NortonConfig:
@@ -139,6 +141,4 @@ class NortonConfig(ConfigFile):
 
     def replace(self, **changes: Any) -> NortonConfig:
         """A copy with some fields changed; switches not set explicitly follow a changed variant."""
-        values = {k: v for k, v in self.to_dict().items() if k not in SWITCHES or k in self._explicit}
-        values.update(changes)
-        return self.from_dict(values)
+        return self.from_dict({**self.to_dict(), **changes})

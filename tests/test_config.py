@@ -65,3 +65,14 @@ def test_corrupt_file_is_named(tmp_path):
     (tmp_path / "bad.yaml").write_text("beta: [0.3\n")
     with pytest.raises(ValueError, match="bad.yaml is not valid YAML"):
         NortonConfig.load(tmp_path / "bad.yaml")
+
+
+def test_round_trips_keep_which_switches_were_chosen():
+    chosen = NortonConfig(mask_padding=False)  # one switch set by hand, the rest follow the variant
+    for again in (NortonConfig.from_dict(chosen.to_dict()), NortonConfig.from_yaml(chosen.to_yaml()),
+                  NortonConfig.from_json(chosen.to_json())):
+        assert again == chosen
+        official = again.replace(variant="official")
+        assert official == chosen.replace(variant="official")
+        assert official.mask_padding is False and official.bucket_marginals == "dustbin"
+    assert chosen.to_dict()["bucket_marginals"] is None and chosen.to_dict()["mask_padding"] is False
