@@ -7,7 +7,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -28,6 +28,8 @@ class ExtractSummary:
     extracted: list[str] = field(default_factory=list)  # written in this run
     skipped: list[str] = field(default_factory=list)  # already in the store
     failed: dict[str, str] = field(default_factory=dict)  # video id -> reason, this run
+    # video id -> what reading its subtitle file lost (skipped cues, a guessed encoding), this run
+    warnings: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -70,12 +72,16 @@ def find_subtitles(video_path: Path) -> Path | None:
     return None
 
 
-def load_captions(video_path: Path, duration: float, merge: bool) -> Captions | None:
-    """Captions from the video's subtitle file (optionally merged into sentences), validated; None if absent."""
+def load_captions(video_path: Path, duration: float, merge: bool,
+                  on_warning: Callable[[str], object] | None = None) -> Captions | None:
+    """Captions from the video's subtitle file (optionally merged into sentences), validated; None if absent.
+
+    What reading the file lost (a skipped cue, a guessed encoding) goes to on_warning (else warnings.warn);
+    a file with no valid cue, or not text, raises ValueError naming it (that video is then failed)."""
     subtitle_path = find_subtitles(video_path)
     if subtitle_path is None:
         return None
-    captions = read_subtitles(subtitle_path)
+    captions = read_subtitles(subtitle_path, on_warning=on_warning)
     if merge:
         captions = merge_fragments(captions)
     if len(captions) == 0:
@@ -95,6 +101,7 @@ class Message:
     batch: videolib.FrameBatch | None = None
     captions: Captions | None = None
     reason: str = ""
+    warnings: list[str] = field(default_factory=list)  # from reading the subtitle file (start messages)
 
 
 class Decoders:
@@ -138,8 +145,9 @@ class Decoders:
         if job.duplicate_of is not None:
             raise ValueError(f"{job.path}: video id {job.path.stem!r} is already used by {job.duplicate_of}")
         info = videolib.probe(job.path, self.backend)
-        captions = load_captions(job.path, info.duration, self.merge)
-        if not self.send(Message("start", job.video_id, captions=captions)):
+        notes: list[str] = []  # collected here: warnings.catch_warnings is not thread-safe
+        captions = load_captions(job.path, info.duration, self.merge, on_warning=notes.append)
+        if not self.send(Message("start", job.video_id, captions=captions, warnings=notes)):
             return
         fps = self.encoder.frames_per_second_needed
         times = videolib.sample_times(info.duration, fps)
@@ -224,6 +232,8 @@ def extract_features(
                 fail(video_id, message.reason)
             elif message.kind == "start":
                 pending[video_id] = (message.captions, [], [])
+                if message.warnings:
+                    summary.warnings[video_id] = message.warnings
             elif message.kind == "chunk" and video_id in pending:
                 try:
                     encoded = encoder.encode(message.batch.frames, message.batch.timestamps)
@@ -281,6 +291,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"extracted {len(summary.extracted)}, skipped {len(summary.skipped)} already done, "
           f"failed {len(summary.failed)} -> {summary.out_dir}")
+    for video_id, notes in summary.warnings.items():
+        for note in notes:
+            print(f"  warning {video_id}: {note}")
     for video_id, reason in summary.failed.items():
         print(f"  failed {video_id}: {reason}")
     return 0 if summary.ok else 1

@@ -1,13 +1,20 @@
 """Caption readers (SRT, WebVTT, HowTo100M JSON, HTM-Align), validation and fragment merging."""
 from __future__ import annotations
 
+import codecs
 import json
+import random
+import re
+import warnings
+from pathlib import Path
 
 import pytest
 
 from norton.data.captions import (
     Captions,
     DenseCaptions,
+    SubtitleWarning,
+    is_rolling,
     merge_fragments,
     read_dense_captions,
     read_howto100m_json,
@@ -83,17 +90,255 @@ def test_subtitle_errors_name_file_and_line(tmp_path):
         read_subtitles(tmp_path / "missing.srt")
     with pytest.raises(ValueError, match="unknown subtitle extension"):
         read_subtitles(write(tmp_path, "a.txt", SRT))
-    bad_time = write(tmp_path, "bad.srt", "1\n00:00:01,000 --> 00:0x:02,000\nhello\n")
-    with pytest.raises(ValueError, match=r"bad\.srt:2: bad timestamp"):
-        read_subtitles(bad_time)
-    empty = write(tmp_path, "empty.srt", "1\n00:00:01,000 --> 00:00:02,000\n<i></i>\n")
-    with pytest.raises(ValueError, match=r"empty\.srt:1: cue has empty text"):
-        read_subtitles(empty)
-    backwards = write(tmp_path, "back.srt", "1\n00:00:05,000 --> 00:00:02,000\nhello\n")
-    with pytest.raises(ValueError, match=r"back\.srt:1: .*after its end"):
-        read_subtitles(backwards)
+    # a file whose only cue is unreadable: the cue is reported with its line, then the file has no valid cue
+    cases = [
+        ("bad.srt", "1\n00:00:01,000 --> 00:0x:02,000\nhello\n", r"bad\.srt:2: bad timestamp in timing line"),
+        ("empty.srt", "1\n00:00:01,000 --> 00:00:02,000\n<i></i>\n", r"empty\.srt:2: empty cue skipped"),
+        ("back.srt", "1\n00:00:05,000 --> 00:00:02,000\nhello\n", r"back\.srt:2: .*after its end"),
+    ]
+    for name, text, message in cases:
+        with pytest.warns(SubtitleWarning, match=message):
+            with pytest.raises(ValueError, match=rf"{name.replace('.', '[.]')}: no valid cue \(1 cue\(s\) skipped"):
+                read_subtitles(write(tmp_path, name, text))
     with pytest.raises(ValueError, match=r"nohead\.vtt:1: .*WEBVTT"):
         read_subtitles(write(tmp_path, "nohead.vtt", "00:01.000 --> 00:02.000\nhi\n"))
+    with pytest.raises(ValueError, match=r"void\.srt: the file is empty"):
+        read_subtitles(write(tmp_path, "void.srt", "\n\n"))
+    with pytest.raises(ValueError, match=r"prose\.srt: no valid cue \(the file has no 'start --> end' cue\)"):
+        read_subtitles(write(tmp_path, "prose.srt", "just some text\n"))
+
+
+# ---------------------------------------------------------------- subtitle files (tests/data/subtitles)
+
+SUBTITLES = Path(__file__).parent / "data" / "subtitles"
+
+
+def read_quietly(path, **kwargs):
+    """read_subtitles, failing on any SubtitleWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SubtitleWarning)
+        return read_subtitles(path, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "name, count, first, last",
+    [  # pysubs2's own test inputs (tests/data/subtitles/pysubs2/README.md)
+        ("simple.srt", 2, "An example subtitle.", "Subtitle number two."),
+        ("malformed.srt", 2, "An example subtitle.", "Subtitle number two."),  # no index, '->', indented
+        ("position_styling.srt", 2, "Elephant's Dream", "At the left we can see..."),
+        ("bad_tags.srt", 1, "Elephant's Dream Is Long And Badly Nested", None),
+        ("ssa_tags.srt", 2, "An example subtitle.", "Subtitle number two."),  # {\an7}, {\b1}
+        ("simple.vtt", 2, "An example subtitle.", "Subtitle number two."),
+        ("complex.vtt", 3, "Cuidem do seu grupo. Cuidem de suas fileiras.", "E, parem!"),  # X-TIMESTAMP-MAP
+    ],
+)
+def test_pysubs2_test_files(name, count, first, last):
+    captions = read_quietly(SUBTITLES / "pysubs2" / name)
+    assert len(captions) == count and captions.text[0] == first
+    if last is not None:
+        assert captions.text[-1] == last
+    assert captions.start == sorted(captions.start) and all(s <= e for s, e in zip(captions.start, captions.end))
+
+
+def test_pysubs2_empty_subtitles_are_skipped_with_their_lines():
+    path = SUBTITLES / "pysubs2" / "empty_subtitles.srt"
+    with pytest.warns(SubtitleWarning) as record:
+        captions = read_subtitles(path)
+    assert captions.text == ["I'm Liza Minnelli.."]
+    assert captions.start == pytest.approx([1767.46]) and captions.end == pytest.approx([1769.83])
+    assert [str(w.message) for w in record] == [f"{path}:7: empty cue skipped", f"{path}:10: empty cue skipped"]
+
+
+def test_youtube_auto_captions_back_to_back_cues():
+    path = SUBTITLES / "youtube_auto.vtt"
+    assert "\n \n" in path.read_text()  # YouTube's whitespace-only lines (not blank: they do not end a cue)
+    captions = read_quietly(path)
+    # rolling repeats and 10 ms bridge cues are dropped; cues that follow the previous text without a
+    # blank line are read as cues (their timing line does not leak), the last one included
+    assert captions.text == ["so today we make", "bread and this is what", "this will happen", "at the end"]
+    assert captions.start == pytest.approx([300.03, 302.08, 304.09, 306.51])
+    assert captions.end == pytest.approx([302.07, 304.08, 306.5, 309.0])
+    assert not any("-->" in text or "align:" in text or ":" in text for text in captions.text)
+
+
+def test_youtube_word_timings():
+    words = read_quietly(SUBTITLES / "youtube_auto.vtt", word_timings=True)
+    assert " ".join(words.text) == "so today we make bread and this is what this will happen at the end"
+    assert words.text[:4] == ["so", "today", "we", "make"]
+    assert words.start[:4] == pytest.approx([300.03, 300.359, 300.75, 301.11])  # the first word at the cue start
+    assert words.end[:4] == pytest.approx([300.359, 300.75, 301.11, 302.07])  # the last word to the cue end
+    assert words.start[-1] == pytest.approx(307.4) and words.end[-1] == pytest.approx(309.0)
+    assert all(s <= e for s, e in zip(words.start, words.end))
+    # a file without inline timings gives its cues whatever word_timings says
+    assert read_quietly(SUBTITLES / "netflix.vtt", word_timings=True) == read_quietly(SUBTITLES / "netflix.vtt")
+
+
+def test_netflix_style_repeated_cue_is_kept():
+    captions = read_quietly(SUBTITLES / "netflix.vtt")
+    assert captions.text == ["- Where are you going?", "Stop!", "Stop!",
+                             "Tom & Jerry \u2014 the end Thanks for watching."]
+    assert captions.start == pytest.approx([1.001, 3.211, 5.005, 6.631])
+
+
+def test_rolling_detection():
+    assert is_rolling([["a"], ["b"]], inline_timings=True)
+    assert is_rolling([["a"], ["a", "b"], ["b", "c"], ["c", "d"]], inline_timings=False)  # roll-up, no timings
+    assert not is_rolling([["a"], ["b"], ["b"], ["c"], ["d"]], inline_timings=False)  # one repeat: not rolling
+    assert not is_rolling([["a"], ["a", "b"]], inline_timings=False)  # a single repeat is not enough
+
+
+def test_youtube_captions_converted_to_srt_are_deduplicated(tmp_path):
+    srt = ("1\n00:00:00,000 --> 00:00:02,000\nso today we\n\n2\n00:00:02,000 --> 00:00:02,010\nso today we\n\n"
+           "3\n00:00:02,010 --> 00:00:04,000\nso today we\nmake bread\n\n4\n00:00:04,000 --> 00:00:04,010\n"
+           "make bread\n\n5\n00:00:04,010 --> 00:00:06,000\nmake bread\nat home\n")
+    captions = read_quietly(write(tmp_path, "yt.srt", srt))
+    assert captions.text == ["so today we", "make bread", "at home"]
+    assert captions.start == pytest.approx([0.0, 2.01, 4.01])
+
+
+ACCENTED_SRT = ("1\n00:00:01,000 --> 00:00:02,500\nVoilà, on coupe les oignons émincés.\n\n"
+                "2\n00:00:02,600 --> 00:00:04,000\nEnsuite, la crème fraîche \u2013 c\u2019est très bon.\n\n"
+                "3\n00:00:04,100 --> 00:00:06,000\nLe café est prêt.\n\n"
+                "4\n00:00:06,100 --> 00:00:08,000\nAñadimos el azúcar y la piña, señor.\n")
+ACCENTED_TEXT = ["Voilà, on coupe les oignons émincés.", "Ensuite, la crème fraîche \u2013 c\u2019est très bon.",
+                 "Le café est prêt.", "Añadimos el azúcar y la piña, señor."]
+
+
+def test_windows_1252_srt_is_decoded_and_named(tmp_path):
+    path = tmp_path / "legacy.srt"
+    path.write_bytes(ACCENTED_SRT.replace("\n", "\r\n").encode("cp1252"))
+    with pytest.warns(SubtitleWarning, match=r"legacy\.srt: not UTF-8, read as cp1252 \(windows-1252\)") as record:
+        captions = read_subtitles(path)
+    assert len(record) == 1
+    assert captions.text == ACCENTED_TEXT
+    assert not any("\ufffd" in text for text in captions.text)
+
+
+def test_latin_1_srt_is_decoded(tmp_path):
+    path = tmp_path / "latin.srt"
+    path.write_bytes(ACCENTED_SRT.replace("\u2013", "-").replace("\u2019", "'").encode("latin-1"))
+    with pytest.warns(SubtitleWarning, match="not UTF-8"):
+        captions = read_subtitles(path)
+    assert captions.text[0] == "Voilà, on coupe les oignons émincés." and captions.text[3] == ACCENTED_TEXT[3]
+
+
+@pytest.mark.parametrize("codec, bom", [
+    ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
+    ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE),
+])
+def test_utf16_and_utf32_with_bom(tmp_path, codec, bom):
+    srt = tmp_path / "wide.srt"
+    srt.write_bytes(bom + ACCENTED_SRT.replace("\n", "\r\n").encode(codec))
+    with pytest.warns(SubtitleWarning, match=r"wide\.srt: not UTF-8, read as utf_(16|32)"):
+        assert read_subtitles(srt).text == ACCENTED_TEXT
+    vtt = tmp_path / "wide.vtt"
+    vtt.write_bytes(bom + ("WEBVTT\n\n" + re.sub(r"(\d\d),(\d{3})", r"\1.\2", ACCENTED_SRT)).encode(codec))
+    with pytest.warns(SubtitleWarning, match=r"wide\.vtt: not UTF-8"):
+        assert read_subtitles(vtt).text == ACCENTED_TEXT
+
+
+def test_utf8_with_bom_and_old_mac_line_ends(tmp_path):
+    path = tmp_path / "bom.srt"
+    path.write_bytes(codecs.BOM_UTF8 + ACCENTED_SRT.replace("\n", "\r").encode("utf-8"))
+    assert read_quietly(path).text == ACCENTED_TEXT
+
+
+def test_broken_cues_are_skipped_with_file_and_line():
+    path = SUBTITLES / "broken_cues.srt"
+    with pytest.warns(SubtitleWarning) as record:
+        captions = read_subtitles(path)
+    assert [str(w.message) for w in record] == [
+        f"{path}:6: empty cue skipped",
+        f"{path}:9: bad timestamp in timing line '00:00:03,100 --> 00:0x:04,000' "
+        "(expected HH:MM:SS,mmm --> HH:MM:SS,mmm), cue skipped",
+    ]
+    # the malformed cue's text is not glued to the cue before it
+    assert captions.text == ["First we take the flour.", "Then we add water.", "And we knead it."]
+    assert captions.start == pytest.approx([1.0, 4.1, 6.1])
+
+
+def test_broken_vtt_cues_are_skipped_with_file_and_line(tmp_path):
+    vtt = ("WEBVTT\n\nintro\n00:00:01.000 --> 00:00:02.000\nok\n\n00:00:02.000 --> 00:0x:03.000\nbad\n\n"
+           "00:00:05.000 --> 00:00:04.000\nbackwards\n\n00:00:06.000 --> 00:00:07.000\n\n"
+           "00:00:06.000 --> 00:61:07.000\nminutes\n\n00:00:10.000 --> 00:00:11.000\nlast\n")
+    path = write(tmp_path, "broken.vtt", vtt)
+    with pytest.warns(SubtitleWarning) as record:
+        captions = read_subtitles(path)
+    assert [str(w.message).split(": ", 1)[0] for w in record] == [f"{path}:{n}" for n in (7, 10, 13, 15)]
+    assert [str(w.message).split(": ", 1)[1] for w in record] == [
+        "bad timestamp in timing line '00:00:02.000 --> 00:0x:03.000' "
+        "(expected [HH:]MM:SS.mmm --> [HH:]MM:SS.mmm), cue skipped",
+        "cue start 5.0 s is after its end 4.0 s, cue skipped",
+        "empty cue skipped",
+        "bad timestamp in timing line '00:00:06.000 --> 00:61:07.000' (minutes and seconds must be < 60), "
+        "cue skipped",
+    ]
+    assert captions.text == ["ok", "last"]
+
+
+def test_header_only_vtt_is_an_error():
+    with pytest.raises(ValueError, match=r"header_only\.vtt: no valid cue"):
+        read_subtitles(SUBTITLES / "header_only.vtt")
+
+
+@pytest.mark.parametrize("data", [
+    random.Random(0).randbytes(3000),  # no encoding fits
+    b"\x00\x01\x02\x03" * 200,  # valid UTF-8, but control characters
+    b"\x89PNG\r\n\x1a\n" + random.Random(1).randbytes(500),
+])
+def test_binary_file_is_an_error(tmp_path, data):
+    path = tmp_path / "image.srt"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=r"image\.srt: cannot decode the file: .*binary file"):
+        read_subtitles(path)
+
+
+def test_on_warning_collects_instead_of_warning():
+    notes = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        captions = read_subtitles(SUBTITLES / "broken_cues.srt", on_warning=notes.append)
+    assert len(captions) == 3 and len(notes) == 2 and notes[0].endswith(":6: empty cue skipped")
+
+
+def test_extract_load_captions_reports_warnings_and_errors(tmp_path):
+    from norton.extract import load_captions
+
+    (tmp_path / "a.srt").write_bytes((SUBTITLES / "broken_cues.srt").read_bytes())
+    notes = []
+    captions = load_captions(tmp_path / "a.mp4", duration=10.0, merge=False, on_warning=notes.append)
+    assert captions.text[0] == "First we take the flour." and len(notes) == 2
+    (tmp_path / "b.vtt").write_bytes((SUBTITLES / "header_only.vtt").read_bytes())
+    with pytest.raises(ValueError, match=r"b\.vtt: no valid cue"):
+        load_captions(tmp_path / "b.mp4", duration=10.0, merge=False)
+    assert load_captions(tmp_path / "c.mp4", duration=10.0, merge=False) is None  # no subtitle file
+
+
+def test_extract_cli_prints_subtitle_warnings_and_fails_only_the_bad_video(tmp_path, capsys):
+    import argparse
+
+    from norton import extract
+    from norton.data.store import FeatureStore
+    from videos_helpers import make_video
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("noisy", "headless", "plain"):
+        make_video(folder / f"{name}.mp4", num_frames=90, fps=10)
+    (folder / "noisy.srt").write_bytes((SUBTITLES / "broken_cues.srt").read_bytes())
+    (folder / "headless.vtt").write_bytes((SUBTITLES / "header_only.vtt").read_bytes())
+    parser = argparse.ArgumentParser()
+    extract.configure(parser)
+    code = extract.run(parser.parse_args([str(folder), "--encoder", "random-tiny", "--out", str(tmp_path / "s"),
+                                          "--workers", "2"]))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"warning noisy: {folder / 'noisy.srt'}:6: empty cue skipped" in out
+    assert f"warning noisy: {folder / 'noisy.srt'}:9: bad timestamp in timing line" in out
+    assert f"failed headless: ValueError: {folder / 'headless.vtt'}: no valid cue" in out
+    store = FeatureStore(tmp_path / "s")
+    assert sorted(store.video_ids) == ["noisy", "plain"] and list(store.failed) == ["headless"]
+    assert store.captions("noisy").text == ["First we take the flour.", "Then we add water.", "And we knead it."]
 
 
 def test_howto100m_round_trip(tmp_path):
