@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+PATH_SUFFIXES = ("_path", "_dir", "_store")  # parameters holding a file or folder (feature_path, out_dir, ...)
 
 
 @dataclass
@@ -43,15 +44,27 @@ def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
         raise ValueError(f"unknown parameter(s) {unknown} for notebook {notebook}; known: {sorted(known)}")
 
 
+def resolve_paths(parameters: dict[str, Any], base: str | Path | None = None) -> dict[str, Any]:
+    """A copy where every relative path parameter (a non-empty string under a name ending in
+    PATH_SUFFIXES) is made absolute against `base`, default the caller's working directory: the
+    notebook itself runs in its out_dir."""
+    base = Path.cwd() if base is None else Path(base)
+    return {name: str((base / value).resolve()) if name.endswith(PATH_SUFFIXES) and isinstance(value, str)
+            and value and not Path(value).is_absolute() else value for name, value in parameters.items()}
+
+
 def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict[str, Any] | None = None,
                  *, html: bool = True, timeout: int = 1800) -> NotebookRun:
-    """Execute `notebook` with `parameters` (plus out_dir) into out_dir; return its metrics.json."""
+    """Execute `notebook` with `parameters` (plus out_dir) into out_dir; return its metrics.json.
+
+    Relative path parameters are resolved against the caller's working directory (resolve_paths).
+    """
     import papermill
 
     source = resolve_notebook(notebook)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    parameters = {**(parameters or {}), "out_dir": str(out_dir)}
+    parameters = {**resolve_paths(parameters or {}), "out_dir": str(out_dir)}
     check_parameters(source, parameters)
     executed = out_dir / source.name
     papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(out_dir),

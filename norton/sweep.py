@@ -10,6 +10,7 @@ import json
 import re
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,7 +19,8 @@ from typing import Any
 import yaml
 from tqdm.auto import tqdm
 
-from norton.notebooks import check_parameters, resolve_notebook, run_notebook
+from norton.files import atomic_write
+from norton.notebooks import check_parameters, resolve_notebook, resolve_paths, run_notebook
 
 SPEC_KEYS = {"notebook", "out_dir", "grid", "runs", "fixed", "workers", "executor", "slurm", "html", "timeout"}
 EXECUTORS = ("local", "slurm")
@@ -119,7 +121,10 @@ def read_spec(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"sweep spec not found: {path}")
-    raw = yaml.safe_load(path.read_text())
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ValueError(f"sweep spec {path} is not valid YAML: {error}") from None
     if not isinstance(raw, dict):
         raise ValueError(f"sweep spec {path} must be a YAML mapping, got {type(raw).__name__}")
     return raw
@@ -178,29 +183,36 @@ def run_id(parameters: dict[str, Any], varied: list[str]) -> str:
 
 
 def plan_tasks(spec: SweepSpec) -> list[RunTask]:
-    """One task per run, in spec order."""
+    """One task per run, in spec order; relative paths resolved here (a Slurm job may start elsewhere)."""
     out_dir = spec.out_dir.resolve()
     tasks = []
     for parameters in spec.runs:
         rid = run_id(parameters, spec.varied)
         tasks.append(RunTask(run_id=rid, notebook=str(spec.notebook.resolve()), run_dir=str(out_dir / rid),
-                             parameters=parameters, html=spec.html, timeout=spec.timeout))
+                             parameters=resolve_paths(parameters), html=spec.html, timeout=spec.timeout))
     return tasks
 
 
 # --- running -----------------------------------------------------------------------------------
 
-def is_finished(run_dir: Path) -> bool:
-    """A run is finished once it wrote metrics.json and the sweep wrote its done marker."""
-    return (run_dir / "metrics.json").is_file() and (run_dir / DONE_MARKER).is_file()
-
-
-def finished_outcome(task: RunTask) -> RunOutcome:
-    """The outcome of a run finished by an earlier call, read back from its folder."""
+def finished_outcome(task: RunTask) -> RunOutcome | None:
+    """The outcome of a run finished by an earlier call (metrics.json and the done marker, both readable
+    JSON objects), or None: the run is to be done again; an unreadable file is named in a warning."""
     run_dir = Path(task.run_dir)
-    done = json.loads((run_dir / DONE_MARKER).read_text())
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    return RunOutcome(task.run_id, "done", task.parameters, metrics, duration_s=done.get("duration_s"))
+    read = {}
+    for name in (DONE_MARKER, "metrics.json"):
+        path = run_dir / name
+        if not path.is_file():
+            return None
+        try:
+            read[name] = json.loads(path.read_text())
+            if not isinstance(read[name], dict):
+                raise ValueError(f"expected a JSON object, got {type(read[name]).__name__}")
+        except (ValueError, OSError) as error:
+            warnings.warn(f"{path}: unreadable ({error}); run {task.run_id} will be done again", stacklevel=2)
+            return None
+    return RunOutcome(task.run_id, "done", task.parameters, read["metrics.json"],
+                      duration_s=read[DONE_MARKER].get("duration_s"))
 
 
 def execute_run(task: RunTask) -> RunOutcome:
@@ -218,8 +230,9 @@ def execute_run(task: RunTask) -> RunOutcome:
     except Exception as error:  # noqa: BLE001 - any failure of one run is recorded, the sweep goes on
         return record_failure(task, error, time.perf_counter() - start)
     duration = round(time.perf_counter() - start, 3)
-    (run_dir / DONE_MARKER).write_text(json.dumps({"run_id": task.run_id, "duration_s": duration,
-                                                   "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S")}))
+    with atomic_write(run_dir / DONE_MARKER, "w") as handle:
+        json.dump({"run_id": task.run_id, "duration_s": duration,
+                   "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S")}, handle)
     return RunOutcome(task.run_id, "done", task.parameters, result.metrics, duration_s=duration)
 
 
@@ -291,7 +304,7 @@ def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], *, workers: int | N
     (spec.out_dir / "sweep.json").write_text(json.dumps(
         {**asdict(spec), "notebook": str(spec.notebook), "out_dir": str(spec.out_dir)}, indent=2, default=str))
     tasks = plan_tasks(spec)
-    outcomes = {t.run_id: finished_outcome(t) for t in tasks if is_finished(Path(t.run_dir))}
+    outcomes = {t.run_id: outcome for t in tasks if (outcome := finished_outcome(t)) is not None}
     pending = [t for t in tasks if t.run_id not in outcomes]
     if pending:
         stream = run_local(pending, spec.workers) if spec.executor == "local" else run_slurm(pending, spec)
@@ -424,7 +437,7 @@ def run(args: argparse.Namespace) -> int:
         spec.out_dir = Path(args.out_dir)
     if args.dry_run:
         for task in plan_tasks(spec):
-            state = "finished" if is_finished(Path(task.run_dir)) else "to run"
+            state = "to run" if finished_outcome(task) is None else "finished"
             print(f"{task.run_id:60s} {state:9s} {json.dumps(task.parameters, default=str)}")
         return 0
     result = run_sweep(spec, workers=args.workers)

@@ -150,3 +150,38 @@ def test_plotly_mathjax_cdn_tag_is_dropped_unless_the_figure_has_latex():
     plain_after, latex_after = (output["data"]["text/html"] for output in notebook.cells[0].outputs)
     assert remote_sources(plain_after) == [] and "Plotly.newPlot" in plain_after
     assert latex_after == latex   # a figure with LaTeX keeps it (online only)
+
+
+def test_unreadable_run_files_are_named_and_redone_and_bad_yaml_names_the_spec(tmp_path):
+    spec = probe_spec(tmp_path, runs=[{"x": 1.0}, {"x": 2.0}, {"x": 3.0}], workers=1)
+    first = run_sweep(spec)
+    ids = [o.run_id for o in first.outcomes]
+    out = tmp_path / "sweep"
+    (out / ids[0] / "done.json").write_text("")                 # empty marker (a kill mid-write, before it was atomic)
+    (out / ids[1] / "metrics.json").write_text('{"y": 4.0')      # truncated metrics
+    with pytest.warns(UserWarning) as caught:
+        again = run_sweep(spec)
+    messages = " ".join(str(w.message) for w in caught)
+    assert str(out / ids[0] / "done.json") in messages and str(out / ids[1] / "metrics.json") in messages
+    assert again.executed == ids[:2] and [o.metrics["y"] for o in again.outcomes] == [1.0, 4.0, 9.0]
+    assert not list(out.glob("*/.done.json.tmp-*"))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("notebook: x\ngrid: {x: [1, 2\n")
+    with pytest.raises(ValueError, match=f"sweep spec {bad} is not valid YAML"):
+        load_spec(bad)
+
+
+def test_relative_path_parameters_are_resolved_against_the_callers_directory(tmp_path, monkeypatch):
+    from norton.notebooks import resolve_paths
+
+    monkeypatch.chdir(tmp_path)
+    resolved = resolve_paths({"feature_path": "out/x.npy", "subtitle_path": "", "video_path": "/abs/v.mp4",
+                              "feature_store": "store", "eps": 0.1, "name": "out/x.npy"})
+    assert resolved == {"feature_path": str(tmp_path / "out" / "x.npy"), "subtitle_path": "",
+                        "video_path": "/abs/v.mp4", "feature_store": str(tmp_path / "store"), "eps": 0.1,
+                        "name": "out/x.npy"}
+    monkeypatch.setattr("norton.sweep.check_parameters", lambda notebook, parameters: None)  # probe has no data_dir
+    spec = load_spec(probe_spec(tmp_path, runs=[{"x": 1, "data_dir": "rel"}]))
+    tasks = plan_tasks(spec)
+    assert tasks[0].parameters["data_dir"] == str(tmp_path / "rel")
+    assert tasks[0].run_id == run_id({"x": 1, "data_dir": "rel"}, spec.varied)  # ids do not depend on the cwd
