@@ -15,24 +15,39 @@ COMMANDS = {
 }
 
 
+# what a user's mistake raises (a missing file or package, a bad value, a bad spec): one line, exit 2, unless --debug
+USER_ERRORS = (ValueError, OSError, ImportError)
+
+
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The top-level parser; only the `selected` subcommand's module is imported for its arguments."""
     parser = argparse.ArgumentParser(prog="norton", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    common = argparse.ArgumentParser(add_help=False)  # --debug after the subcommand too (not resetting it)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module_name, help_line) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_line, description=help_line)
+        command = sub.add_parser(name, help=help_line, description=help_line, parents=[common])
         if name == selected:
             importlib.import_module(module_name).configure(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `norton` console script."""
+    """Entry point of the `norton` console script: `norton <cmd>: error: ...` and exit 2 on a user error."""
     argv = sys.argv[1:] if argv is None else list(argv)
     selected = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(selected).parse_args(argv)
     module = importlib.import_module(COMMANDS[args.command][0])
-    return int(module.run(args) or 0)
+    try:
+        return int(module.run(args) or 0)
+    except USER_ERRORS as error:
+        if args.debug:
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"norton {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

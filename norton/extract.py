@@ -279,16 +279,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the extraction; 0 if every video succeeded, 1 if some failed, 2 on a usage error."""
-    try:
-        summary = extract_features(
-            args.video_dir, args.out, args.encoder, workers=args.workers, backend=args.backend,
-            device=args.device, frames_per_second=args.fps, merge_captions=args.merge_fragments,
-            feature_dtype="float32" if args.float32 else "float16",
-        )
-    except (ValueError, FileNotFoundError, ImportError) as error:
-        print(f"norton extract: error: {error}")
-        return 2
+    """Run the extraction; 0 if every video succeeded, 1 if some failed (usage errors: norton.cli, exit 2)."""
+    summary = extract_features(
+        args.video_dir, args.out, args.encoder, workers=args.workers, backend=args.backend,
+        device=args.device, frames_per_second=args.fps, merge_captions=args.merge_fragments,
+        feature_dtype="float32" if args.float32 else "float16",
+    )
     print(f"extracted {len(summary.extracted)}, skipped {len(summary.skipped)} already done, "
           f"failed {len(summary.failed)} -> {summary.out_dir}")
     for video_id, notes in summary.warnings.items():

@@ -26,3 +26,24 @@ def test_unknown_subcommand_is_an_error(capsys):
         build_parser("nope").parse_args(["nope"])
     assert error.value.code == 2
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["sweep", "no_such_spec.yaml"], "norton sweep: error: sweep spec not found: no_such_spec.yaml"),
+    (["train", "--config", "no_such_config.yaml"], "norton train: error: "),
+    (["extract", "no_such_videos", "--out", "x"], "norton extract: error: "),
+    (["evaluate", "no_such.pt", "--data", "no_such_store"], "norton evaluate: error: "),
+    (["demo", "--set", "no_such_parameter=1"], "norton demo: error: unknown parameter(s) ['no_such_parameter']"),
+])
+def test_a_user_error_is_one_line_and_exit_2_and_debug_shows_the_traceback(argv, expected, capsys, tmp_path,
+                                                                            monkeypatch):
+    from norton.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(expected) and "\n" not in err and "Traceback" not in err, err
+    with pytest.raises((ValueError, OSError)):
+        main(["--debug", *argv])
+    with pytest.raises((ValueError, OSError)):
+        main([argv[0], "--debug", *argv[1:]])

@@ -152,7 +152,9 @@ def test_find_videos_and_usage_errors(video_dir, tmp_path, capsys):
         extract.find_videos(tmp_path / "nowhere")
     out = tmp_path / "store"
     extract.extract_features(video_dir, out, "random-tiny", progress=False)
-    code = run_cli([str(video_dir), "--encoder", "hf:" + str(tmp_path / "no_model"), "--out", str(out)])
-    assert code == 2 and "error" in capsys.readouterr().out
+    from norton.cli import main
+
+    code = main(["extract", str(video_dir), "--encoder", "hf:" + str(tmp_path / "no_model"), "--out", str(out)])
+    assert code == 2 and capsys.readouterr().err.startswith("norton extract: error: ")
     with pytest.raises(ValueError, match="workers"):
         extract.extract_features(video_dir, out, "random-tiny", workers=0)
