@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,76 @@ VARIANT_SWITCHES: dict[str, dict[str, Any]] = {
     },
 }
 SWITCHES = tuple(VARIANT_SWITCHES["paper"])
+
+
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+INTEGER = re.compile(r"[+-]?\d+")
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
+def coerce_value(value: Any, annotation: Any, key: str) -> Any:
+    """`value` as the field type `annotation` wants (YAML 1.1 reads 5e-2 as a string, 'no' may be quoted);
+    a ValueError names the dotted `key`, the value and the expected type."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation is Any or (isinstance(annotation, type) and dataclasses.is_dataclass(annotation)):
+        return value  # nested sections check themselves
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        for option in sorted(options, key=lambda a: not isinstance(value, typing.get_origin(a) or a)):
+            try:
+                return coerce_value(value, option, key)
+            except ValueError:
+                continue
+        raise ValueError(f"{key}: expected {' or '.join(map(_type_name, args))}, got {value!r}")
+    expected = origin or annotation
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+            return value.strip().lower() in TRUE_WORDS
+    elif expected is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and INTEGER.fullmatch(value.strip()):
+            return int(value)
+    elif expected is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+            return float(value)
+    elif expected is str:
+        if isinstance(value, str):
+            return value
+    elif expected in (tuple, list) and isinstance(value, (list, tuple)):
+        if expected is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                raise ValueError(f"{key}: expected {len(args)} values ({_type_name(annotation)}), got {value!r}")
+            return tuple(coerce_value(v, a, f"{key}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+        item = args[0] if args else Any
+        items = [coerce_value(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if expected is tuple else items
+    elif expected is dict:
+        if isinstance(value, dict):
+            return value
+    else:
+        return value  # a type this check does not know: the dataclass validates it
+    raise ValueError(f"{key}: expected {_type_name(annotation)}, got {value!r} ({type(value).__name__})")
+
+
+def coerce_fields(values: dict[str, Any], cls: type, path: str = "") -> dict[str, Any]:
+    """The dict with every known field of dataclass `cls` coerced to its annotated type (coerce_value)."""
+    hints = typing.get_type_hints(cls)
+    prefix = f"{path}." if path else ""
+    return {name: coerce_value(value, hints[name], prefix + name) if name in hints else value
+            for name, value in values.items()}
 
 
 class ConfigFile:
@@ -137,7 +210,7 @@ class NortonConfig(ConfigFile):
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown NortonConfig key(s) {unknown}; known keys: {sorted(known)}")
-        return cls(**values)
+        return cls(**coerce_fields(values, cls))
 
     def replace(self, **changes: Any) -> NortonConfig:
         """A copy with some fields changed; switches not set explicitly follow a changed variant."""

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import (capture_rng_state, import_mmpt_checkpoint, load_checkpoint, read_checkpoint,
                          restore_rng_state, save_checkpoint)
-from .config import ConfigFile, NortonConfig
+from .config import ConfigFile, NortonConfig, coerce_fields
 from .data.sampling import ClipBatch, SamplerConfig, sample_batch
 from .data.embeddings import EMBEDDING_DIM
 from .data.howto import HowToConfig, make_howto
@@ -218,7 +218,8 @@ def _field_names(cls: type) -> set[str]:
 
 
 def _known(values: dict[str, Any], cls: type, path: str) -> dict[str, Any]:
-    """values, after checking every key is a field of the dataclass cls (error names path.key)."""
+    """values with every key checked to be a field of the dataclass cls and every value coerced to the
+    field's type (norton.config.coerce_fields); errors name path.key."""
     if not isinstance(values, dict):
         raise ValueError(f"config section {path!r} must be a mapping, got {values!r}")
     unknown = sorted(set(values) - _field_names(cls))
@@ -226,7 +227,7 @@ def _known(values: dict[str, Any], cls: type, path: str) -> dict[str, Any]:
         names = ", ".join(repr(f"{path}.{k}" if path else k) for k in unknown)
         raise ValueError(f"unknown config key {names}; known keys{' of ' + path if path else ''}: "
                          f"{sorted(_field_names(cls))}")
-    return values
+    return coerce_fields(values, cls, path)
 
 
 def _build(factory: Callable[[dict], Any], values: dict[str, Any], cls: type, path: str) -> Any:

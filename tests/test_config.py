@@ -76,3 +76,29 @@ def test_round_trips_keep_which_switches_were_chosen():
         assert official == chosen.replace(variant="official")
         assert official.mask_padding is False and official.bucket_marginals == "dustbin"
     assert chosen.to_dict()["bucket_marginals"] is None and chosen.to_dict()["mask_padding"] is False
+
+
+def test_yaml_values_are_coerced_to_their_field_types_or_named():
+    # YAML 1.1 reads 5e-2 (no dot) as a string; a quoted 'no' is a string too
+    config = NortonConfig.from_yaml("eps_video: 5e-2\ntemperature: 7e-2\nmask_padding: 'no'\nsinkhorn_iters: 20.0\n")
+    assert (config.eps_video, config.temperature, config.mask_padding, config.sinkhorn_iters) == (0.05, 0.07, False, 20)
+    assert isinstance(config.sinkhorn_iters, int)
+    for text, message in (("beta: high", "beta: expected float, got 'high'"),
+                          ("sinkhorn_iters: zero", "sinkhorn_iters: expected int, got 'zero'"),
+                          ("mask_padding: maybe", "mask_padding: expected bool or NoneType, got 'maybe'"),
+                          ("variant: 3", "variant: expected str, got 3"),
+                          ("sinkhorn_iters: 2.5", "sinkhorn_iters: expected int, got 2.5")):
+        with pytest.raises(ValueError, match=message):
+            NortonConfig.from_yaml(text)
+
+
+def test_coerce_value_on_containers_and_optionals():
+    from norton.config import coerce_value
+
+    assert coerce_value(["1", 2.0], tuple[int, int], "range") == (1, 2)
+    assert coerce_value(None, float | None, "p") is None and coerce_value("0.3", float | None, "p") == 0.3
+    assert coerce_value(["a", "b"], list[str], "names") == ["a", "b"]
+    with pytest.raises(ValueError, match=r"range: expected 2 values"):
+        coerce_value([1, 2, 3], tuple[int, int], "range")
+    with pytest.raises(ValueError, match=r"range\[1\]: expected int, got 'x'"):
+        coerce_value([1, "x"], tuple[int, int], "range")

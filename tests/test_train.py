@@ -286,3 +286,15 @@ def test_similarity_path_is_validated_and_the_fused_kernels_train_alike(tmp_path
         losses[path] = [record["loss"] for record in read_metrics(config.out_dir)]
     assert len(losses["fused"]) == 2
     assert losses["fused"] == pytest.approx(losses["chunked"], rel=1e-4)
+
+
+def test_config_values_are_coerced_or_named_by_their_dotted_key():
+    config = TrainConfig.from_yaml("loss: {eps_video: 5e-2, temperature: 7e-2}\nresume: 'no'\nlr: 1e-5\nsteps: 3")
+    assert config.loss_config().eps_video == 0.05 and config.loss_config().temperature == 0.07
+    assert config.resume is False and config.lr == 1e-5 and config.steps == 3
+    for text, message in (("seed: zero", "seed: expected int, got 'zero'"),
+                          ("loss: {beta: high}", "loss.beta: expected float, got 'high'"),
+                          ("progress: maybe", "progress: expected bool, got 'maybe'"),
+                          ("sampler: {clips_per_video: x}", "sampler.clips_per_video: expected int, got 'x'")):
+        with pytest.raises(ValueError, match=message):
+            TrainConfig.from_yaml(text)
