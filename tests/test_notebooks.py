@@ -2,6 +2,7 @@
 import pytest
 
 from conftest import REPO
+from norton.data.howto import CAPTION_KINDS
 from norton.notebooks import check_parameters, notebook_parameters, run_notebook
 
 NOTEBOOKS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
@@ -22,6 +23,17 @@ def test_quickstart_metrics(tmp_path):
     assert metrics["loss_total"] > 0 and metrics["misaligned_pairs"] > 0
     # captions that describe nothing in their clip send more of their mass to the bucket
     assert metrics["bucket_share_misaligned"] > metrics["bucket_share_aligned"]
+
+
+def test_alignment_explorer_metrics(tmp_path):
+    metrics = run_notebook("03_alignment_explorer", tmp_path, {"smoke": True}, html=False).metrics
+    assert metrics["dataset"] == "howto" and metrics["videos"] == 2
+    pooled = metrics["pooled"]  # score_alignments over both testbed videos
+    for key in ("R@1", "R@1_kept", "alignable_dropped", "unalignable_dropped", "ROC-AUC"):
+        assert 0 <= pooled[key] <= 1, key
+    # the bucket drops talk, remarks and other videos' sentences far more often than narrated steps
+    assert pooled["alignable_dropped"] < pooled["unalignable_dropped"]
+    assert set(metrics["dropped_by_kind"]) <= set(CAPTION_KINDS)
 
 
 def test_unknown_parameter_is_rejected_before_running(tmp_path):
