@@ -7,7 +7,7 @@ import sys
 
 # subcommand -> (module providing `configure(parser)` and `run(args) -> int`, help line)
 COMMANDS = {
-    "demo": ("norton.demo", "run the quickstart notebook on synthetic data (HTML report + metrics)"),
+    "demo": ("norton.demo", "run the quickstart notebook on the how-to testbed (HTML report + metrics)"),
     "extract": ("norton.extract", "extract one feature per second from a folder of videos"),
     "sweep": ("norton.sweep", "run a notebook over a grid of parameters and gather a results table"),
     "train": ("norton.train", "train a dual encoder with the Norton loss or plain InfoNCE"),

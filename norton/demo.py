@@ -1,4 +1,4 @@
-"""Run the quickstart notebook on synthetic data and write an HTML report and metrics under runs/."""
+"""Run the quickstart notebook on the narrated how-to testbed and write an HTML report and metrics under runs/."""
 from __future__ import annotations
 
 import argparse

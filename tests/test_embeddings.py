@@ -193,3 +193,12 @@ def test_token_states_average_to_the_sentence_embedding_and_feed_the_explorer(ma
     np.testing.assert_allclose(fused, expected, atol=1e-6)
     with pytest.raises(ValueError, match="kind"):
         video_similarity(video, kind="max")
+
+
+def test_loading_the_model_prints_nothing(tmp_path, capfd):
+    from transformers.utils import logging as hf_logging
+
+    SentenceEmbedder(tmp_path, progress=False).load_model()
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+    assert hf_logging.is_progress_bar_enabled()  # the global setting is restored

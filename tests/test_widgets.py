@@ -1,4 +1,5 @@
 """Views: pure figure functions on small arrays, slider observers, HTML snapshots, and norton.explore's helpers."""
+import json
 import math
 
 import numpy as np
@@ -87,9 +88,12 @@ def test_plan_figure_has_bucket_row_and_marginals_that_sum_to_the_plan(marginals
     np.testing.assert_allclose(t["row to bucket"].x[:5], result.row_bucket_mass.numpy())
     assert fig.layout.yaxis2.ticktext[-1] == "bucket" and fig.layout.xaxis2.ticktext[-1] == "bucket"
     assert len(fig.layout.shapes) == 2  # the bucket row and column are set off
-    custom = np.asarray(t["plan"].customdata, dtype=float)
+    custom = np.asarray(t["plan"].customdata, dtype=float)  # None -> NaN
     np.testing.assert_allclose(custom[:5, :7], scores.numpy())
     assert np.isnan(custom[5]).all() and np.isnan(custom[:, 7]).all()
+    # what a live widget sends must be valid JSON: no NaN in the hover data
+    data = plan_view_data(full, True, scores.numpy())["plan"]["customdata"]
+    json.dumps(data.tolist(), allow_nan=False)
 
 
 def test_plan_figure_without_bucket():

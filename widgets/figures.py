@@ -100,7 +100,9 @@ def plan_view_data(full_plan, has_bucket: bool, similarity=None) -> dict[str, di
     y, x = np.arange(n + extra), np.arange(m + extra)
     scale = plan[:n].max()  # the caption rows (bucket column included); a fuller bucket row saturates
     return {
-        "plan": {"z": plan, "x": x, "y": y, "customdata": values, "zmin": 0.0, "zmax": float(scale)},
+        # None, not NaN, where no similarity applies: widget messages must be valid JSON
+        "plan": {"z": plan, "x": x, "y": y, "customdata": np.where(np.isnan(values), None, values),
+                 "zmin": 0.0, "zmax": float(scale)},
         "row to clips": {"x": plan[:, :m].sum(1), "y": y},
         "row to bucket": {"x": plan[:, m:].sum(1) if extra else np.zeros(n), "y": y},
         "column from captions": {"y": plan[:n].sum(0), "x": x},

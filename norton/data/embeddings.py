@@ -81,9 +81,17 @@ class SentenceEmbedder:
 
         from norton.model import minilm_dir
 
+        from transformers.utils import logging as hf_logging
+
         folder = str(minilm_dir())
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModel.from_pretrained(folder).to(self.device).eval()
+        bar = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # transformers' own "Loading weights" bar would land on stderr
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(folder)
+            self.model = AutoModel.from_pretrained(folder).to(self.device).eval()
+        finally:
+            if bar:
+                hf_logging.enable_progress_bar()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Texts -> (n, 384) float32 unit rows in input order; cached texts are not recomputed."""
