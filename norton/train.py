@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from .checkpoint import (capture_rng_state, import_mmpt_checkpoint, load_checkpoint, read_checkpoint,
                          restore_rng_state, save_checkpoint)
 from .config import ConfigFile, NortonConfig, coerce_fields
+from .files import atomic_write
 from .data.sampling import ClipBatch, SamplerConfig, sample_batch
 from .data.embeddings import EMBEDDING_DIM
 from .data.howto import HowToConfig, make_howto
@@ -586,12 +587,44 @@ def latest_checkpoint(out_dir: str | Path) -> Path | None:
     return found[-1] if found else None
 
 
+def resumable_checkpoint(out_dir: str | Path) -> Path | None:
+    """The newest checkpoint that reads back whole; newer unreadable ones (a truncated file) are skipped,
+    each with a warning naming it."""
+    for path in reversed(list_checkpoints(out_dir)):
+        try:
+            read_checkpoint(path)
+        except ValueError as error:
+            warnings.warn(f"{error}; resuming from an older checkpoint if there is one")
+            continue
+        return path
+    return None
+
+
+def remove_partial_checkpoints(out_dir: str | Path) -> list[Path]:
+    """Delete the temporary files of checkpoint writes a kill interrupted (.step_*.pt.tmp-PID); returns them."""
+    folder = Path(out_dir) / CHECKPOINT_DIR
+    stale = sorted(folder.glob(".step_*.pt.tmp-*")) if folder.is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def read_metrics(out_dir: str | Path) -> list[dict[str, Any]]:
-    """The records of out_dir/metrics.jsonl."""
+    """The records of out_dir/metrics.jsonl; a partial last line (a kill mid-write) is dropped with a warning,
+    a bad line elsewhere is a ValueError naming file:line."""
     path = Path(out_dir) / METRICS_FILE
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [(number, line) for number, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+    records = []
+    for k, (number, line) in enumerate(lines):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            if k < len(lines) - 1:
+                raise ValueError(f"{path}:{number}: not a JSON record ({error})") from None
+            warnings.warn(f"{path}:{number}: partial last record dropped (the run was killed while writing it)")
+    return records
 
 
 def _truncate_metrics(out_dir: Path, step: int) -> None:
@@ -774,13 +807,19 @@ def train(config: TrainConfig, callback: Callable[[dict[str, Any]], None] | None
     begin = time.perf_counter()
     ctx = Distributed.from_env()
     out_dir = Path(config.out_dir)
-    if not config.resume and (list_checkpoints(out_dir) or (out_dir / METRICS_FILE).exists()):
+    held = bool(list_checkpoints(out_dir)) or (out_dir / METRICS_FILE).exists()
+    if not config.resume and held:
         raise FileExistsError(f"{out_dir} already holds a run; set resume=true to continue it or pick another out_dir")
-    latest = latest_checkpoint(out_dir) if config.resume else None
+    if config.resume and not held:
+        raise FileNotFoundError(f"resume: {out_dir} holds no run to continue (no checkpoints, no {METRICS_FILE}); "
+                                "check out_dir, or train without resume")
+    if ctx.is_main:
+        for stale in remove_partial_checkpoints(out_dir):
+            warnings.warn(f"removed {stale}: a checkpoint write that was interrupted")
+    latest = resumable_checkpoint(out_dir) if config.resume else None
     trainer = Trainer(config, ctx, resume_from=latest)
     if ctx.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "config.yaml").write_text(config.to_yaml())
         _truncate_metrics(out_dir, trainer.step)
     history: list[dict[str, Any]] = []
     checkpoint = latest
@@ -788,6 +827,9 @@ def train(config: TrainConfig, callback: Callable[[dict[str, Any]], None] | None
     with bar:
         while trainer.step < config.steps:
             record = trainer.train_step()
+            if not history and ctx.is_main:  # written once a step has run: a start that fails keeps the old one
+                with atomic_write(out_dir / "config.yaml", "w") as handle:
+                    handle.write(config.to_yaml())
             history.append(record)
             bar.update(1)
             bar.set_postfix(loss=f"{record['loss']:.4f}")

@@ -1,5 +1,6 @@
 """Training: config files and overrides, a learning CPU run, exact resume, NaN stop, the CLI."""
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -298,3 +299,43 @@ def test_config_values_are_coerced_or_named_by_their_dotted_key():
                           ("sampler: {clips_per_video: x}", "sampler.clips_per_video: expected int, got 'x'")):
         with pytest.raises(ValueError, match=message):
             TrainConfig.from_yaml(text)
+
+
+def test_resume_errors_on_an_empty_out_dir_and_survives_partial_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="holds no run to continue"):
+        train(small_config(tmp_path, "misspelt", steps=2, resume=True))
+    straight = train(small_config(tmp_path, "straight", steps=6, checkpoint_every=2, keep_checkpoints=3))
+    config = small_config(tmp_path, "run", steps=4, checkpoint_every=2, keep_checkpoints=3)
+    train(config)  # checkpoints at steps 2 and 4
+    out = Path(config.out_dir)
+    newest = latest_checkpoint(out)
+    newest.write_bytes(newest.read_bytes()[:1000])  # truncated, as by a full disk
+    (out / "checkpoints" / ".step_00000006.pt.tmp-12345").write_bytes(b"partial")  # a write a kill interrupted
+    with open(out / "metrics.jsonl", "a") as handle:
+        handle.write('{"step": 5, "lo')  # a record a kill cut short
+    with pytest.warns(UserWarning) as caught:
+        resumed = train(config.override({"resume": True, "steps": 6}))
+    messages = " ".join(str(w.message) for w in caught)
+    assert newest.name in messages and ".tmp-12345" in messages and "partial last record" in messages
+    assert [r["step"] for r in resumed.history] == [3, 4, 5, 6]  # from the older checkpoint, step 2
+    assert not list((out / "checkpoints").glob(".*tmp*"))
+    for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert [r["step"] for r in read_metrics(out)] == [1, 2, 3, 4, 5, 6]
+    (out / "metrics.jsonl").write_text('{"step": 1}\nnot json\n{"step": 2}\n')
+    with pytest.raises(ValueError, match="metrics.jsonl:2: not a JSON record"):
+        read_metrics(out)
+
+
+def test_a_start_that_fails_keeps_the_previous_config_yaml(tmp_path, monkeypatch):
+    config = small_config(tmp_path, "run", steps=2)
+    train(config)
+    written = (Path(config.out_dir) / "config.yaml").read_text()
+
+    def fail(self):
+        raise RuntimeError("the first step fails")
+
+    monkeypatch.setattr(Trainer, "train_step", fail)
+    with pytest.raises(RuntimeError, match="first step"):
+        train(config.override({"resume": True, "steps": 4, "log_every": 2}))
+    assert (Path(config.out_dir) / "config.yaml").read_text() == written
