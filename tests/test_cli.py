@@ -47,3 +47,8 @@ def test_a_user_error_is_one_line_and_exit_2_and_debug_shows_the_traceback(argv,
         main(["--debug", *argv])
     with pytest.raises((ValueError, OSError)):
         main([argv[0], "--debug", *argv[1:]])
+
+
+def test_python_dash_m_norton_runs_the_command_line():
+    out = subprocess.run([sys.executable, "-m", "norton", "sweep", "no_such_spec.yaml"], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.startswith("norton sweep: error: sweep spec not found")
