@@ -464,7 +464,7 @@ def bucket_shares(out: NortonOutput, config: NortonConfig) -> Tensor:
     own = blocks.diagonal(dim1=0, dim2=1).permute(2, 0, 1)                              # (M, K, K)
     solved = bucket_sinkhorn(own, out.bucket_value, config.eps_video, marginals=config.bucket_marginals,
                              n_iters=config.sinkhorn_iters)
-    return (solved.row_bucket_mass / (solved.row_bucket_mass + solved.plan.sum(-1))).flatten()
+    return solved.row_bucket_share.flatten()
 
 
 @torch.no_grad()
