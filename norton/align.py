@@ -231,7 +231,7 @@ class AlignSettings:
     #                              (plain OT ignores it: it must send mass to every clip)
     times: str = "argmax"        # how a caption's time is read off its plan row, one of TIME_READOUTS
     time_radius: float = 5.0     # "local_mean": plan-weighted mean over clips this near the row's argmax
-    similarity: str = "fused"    # explorer: which similarity it aligns, one of norton.explore.SIMILARITIES
+    similarity: str = "fused"    # explorer: which similarity it aligns, one of SIMILARITIES (explore.video_similarity)
     alpha: float = 1.0           # explorer: soft-maximum temperature of its similarity
     fusion_weight: float = 0.5   # explorer: weight of the mean-pooled similarity in its fusion
 
