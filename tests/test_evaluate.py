@@ -250,8 +250,9 @@ def test_cli_evaluates_a_checkpoint_on_a_feature_store(tiny_model, small_data, t
     assert metrics["clip_retrieval"]["num_queries"] == sum(len(v.captions) for v in small_data.videos)
     assert 0 <= metrics["htm_align"]["R@1"] <= 1
     assert "HTM-Align R@1" in capsys.readouterr().out
+    assert main(["evaluate", str(tmp_path / "missing.pt"), "--data", str(store)]) == 2  # one line on stderr
     with pytest.raises(FileNotFoundError):
-        main(["evaluate", str(tmp_path / "missing.pt"), "--data", str(store)])
+        main(["evaluate", str(tmp_path / "missing.pt"), "--data", str(store), "--debug"])
 
 
 def test_loss_diagnostics_are_rates_and_shares(tiny_model, small_data):
@@ -295,6 +296,44 @@ def test_every_row_builds_a_training_config(tmp_path):
         if loss is not None:
             assert loss.beta == 0.3 and (loss.video_weight == 0) == (row == "B")
             assert (loss.prompt_ratio is not None) == (row in "HIJ")
+
+
+def test_howto_ablation_config_uses_the_howto_source_and_its_model(tmp_path):
+    from norton.data.howto import NOISE_LEVELS as HOWTO_NOISE
+
+    config = E.ablation_train_config("J", "high", seed=2, steps=5, num_videos=10, out_dir=tmp_path, dataset="howto")
+    assert config.data.source == "howto"
+    howto = config.howto_config()
+    assert (howto.num_videos, howto.seed, howto.feature_noise) == (10, 2, HOWTO_NOISE["high"]["feature_noise"])
+    assert config.model == E.ABLATION_MODEL_HOWTO and config.model_config().video_feature_dim == 384
+    assert config.loss_config().prompt_ratio == 0.3
+    synthetic = E.ablation_train_config("J", "high", seed=2, steps=5, num_videos=10, out_dir=tmp_path)
+    assert synthetic.data.source == "synthetic" and synthetic.model == E.ABLATION_MODEL
+    with pytest.raises(ValueError, match="dataset"):
+        E.ablation_train_config("J", "high", seed=2, steps=5, num_videos=10, out_dir=tmp_path, dataset="howto2")
+    with pytest.raises(ValueError, match="noise"):
+        E.heldout_videos("extreme", 2, "howto")
+
+
+def test_howto_concepts_become_task_qualified_steps():
+    import zlib
+
+    from norton.data.howto import HowToConfig, make_howto
+
+    def embed(texts):
+        rows = np.array([np.random.default_rng(zlib.crc32(t.encode())).normal(size=8) for t in texts])
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    data = make_howto(HowToConfig(num_videos=6, seed=1), embed=embed)
+    steps = {v.video_id: (v.truth.caption_concept.copy(), v.truth.second_concept.copy()) for v in data.videos}
+    E.global_step_concepts(data)
+    tasks = {data.scripts[v.video_id].task for v in data.videos}
+    for video in data.videos:
+        captions, seconds = steps[video.video_id]
+        for old, new in ((captions, video.truth.caption_concept), (seconds, video.truth.second_concept)):
+            assert np.array_equal(new < 0, old < 0) and np.array_equal(new[old >= 0] % 1000, old[old >= 0])
+    task_of = {c // 1000 for v in data.videos for c in v.truth.second_concept if c >= 0}
+    assert len(task_of) == len(tasks)  # one offset per task
 
 
 def test_row_c_uses_the_pooled_cosine_alone_in_the_video_paragraph_similarity():
