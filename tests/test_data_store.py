@@ -182,10 +182,12 @@ def test_load_feature_store_with_subtitle_folder_and_merge(tmp_path):
         "1\n00:00:01,000 --> 00:00:02,000\nfirst we\n\n2\n00:00:02,200 --> 00:00:03,000\ncut it.\n\n"
         "3\n00:00:03,100 --> 00:00:04,000\nthen\n")
     (subtitles / "other.srt").write_text("1\n00:00:01,000 --> 00:0x:02,000\nbad\n")
-    plain = load_feature_store(tmp_path / "store", captions=subtitles)
+    with pytest.warns(UserWarning, match=r"other\.srt:2: bad timestamp"):  # the bad cue is named, then skipped
+        plain = load_feature_store(tmp_path / "store", captions=subtitles)
     assert [v.video_id for v in plain] == ["vid"] and plain[0].captions.text == ["first we", "cut it.", "then"]
     assert "bad timestamp" in dict(plain.skipped)["other"]
-    merged = load_feature_store(tmp_path / "store", captions=subtitles, merge=True)
+    with pytest.warns(UserWarning, match=r"other\.srt:2"):
+        merged = load_feature_store(tmp_path / "store", captions=subtitles, merge=True)
     assert merged[0].captions.text == ["first we cut it.", "then"]
     assert merged[0].captions.start == [1.0, 3.1] and merged[0].captions.end == [3.0, 4.0]
 
