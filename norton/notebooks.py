@@ -19,6 +19,24 @@ class NotebookRun:
     metrics: dict[str, Any]
 
 
+def quiet_kernel_manager():
+    """A kernel manager whose kernel prints nothing that reads as a failure: it talks over local IPC
+    sockets (over TCP ipykernel warns that traffic is unencrypted) and gets no SIGINT before shutdown
+    (ipykernel would log "KeyboardInterrupt caught in kernel")."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietShutdownKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**{"transport": "ipc", **kwargs})
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return QuietShutdownKernelManager
+
+
 def resolve_notebook(name: str | Path) -> Path:
     """A notebook path, or the name of one in notebooks/ (with or without .ipynb)."""
     path = Path(name)
@@ -68,7 +86,8 @@ def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict[str
     check_parameters(source, parameters)
     executed = out_dir / source.name
     papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(out_dir),
-                               kernel_name="python3", progress_bar=False, execution_timeout=timeout)
+                               kernel_name="python3", progress_bar=False, execution_timeout=timeout,
+                               kernel_manager_class=quiet_kernel_manager())
     report = export_html(executed) if html else None
     metrics_path = out_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}

@@ -55,19 +55,24 @@ def wait_for_corner(page, expected: float, timeout_s: float) -> float | None:
     return value
 
 
+def open_in_lab(browser, lab, name: str, height: int):
+    """A page showing notebook `name` in JupyterLab with its kernel ready, and the list its page errors go to."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(lab.page(f"lab/tree/{name}"), timeout=120_000)
+    page.wait_for_function("window.jupyterapp && document.querySelector('.jp-NotebookPanel')", timeout=120_000)
+    page.wait_for_function("window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=120_000)
+    return page, errors
+
+
 def test_slider_redraws_heatmap_in_jupyterlab(browser, tmp_path, artifacts):
     root = tmp_path / "lab"
     root.mkdir()
     shutil.copy(PROBE, root / PROBE.name)
     with jupyter_lab(root) as lab:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(lab.page(f"lab/tree/{PROBE.name}"), timeout=120_000)
-        page.wait_for_function("window.jupyterapp && document.querySelector('.jp-NotebookPanel')",
-                               timeout=120_000)
-        page.wait_for_function("window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=120_000)
+        page, errors = open_in_lab(browser, lab, PROBE.name, height=1000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         assert wait_for_corner(page, BASE_CORNER * 1.0, 120) == pytest.approx(BASE_CORNER), \
             f"heatmap never rendered with scale 1.0; page errors: {errors}"
@@ -100,3 +105,65 @@ def test_exported_html_renders_widgets_and_plot_offline(browser, tmp_path, artif
     assert page.locator(".widget-slider").count() == 1
     assert page.locator(".widget-readout").first.inner_text().strip() == "1.50"
     assert requested == []
+
+
+# --- figures that share one plotly bundle (widgets.viewers.figure_widget) --------------------------------
+
+SHARED = REPO / "tests" / "notebooks" / "shared_bundle_probe.ipynb"
+SHARED_CORNERS = """(() => {
+  const plots = Array.from(document.querySelectorAll('.js-plotly-plot')).filter(
+    (plot) => plot.data && plot.layout && plot.layout.title && String(plot.layout.title.text).startsWith('shared '));
+  return Object.fromEntries(plots.map((plot) => [plot.layout.title.text, plot.data[0].z[5][5]]));
+})()"""
+
+
+def wait_for_corners(page, expected: dict, timeout_s: float) -> dict:
+    """Poll the shared figures' corner values until they are `expected`; return the last seen."""
+    deadline = time.monotonic() + timeout_s
+    seen = {}
+    while time.monotonic() < deadline:
+        seen = page.evaluate(SHARED_CORNERS) or {}
+        if set(seen) == set(expected) and all(abs(seen[k] - v) < 1e-9 for k, v in expected.items()):
+            return seen
+        time.sleep(0.25)
+    return seen
+
+
+def test_shared_bundle_figures_render_offline(browser, tmp_path, artifacts):
+    from widgets.viewers import _BUNDLE_KEY
+
+    run = run_notebook(SHARED, tmp_path / "run", {"scale": 1.5})
+    html = run.html.read_text()
+    assert not remote_sources(html)
+    assert run.metrics["stub_esm_chars"] < 2000 < 1_000_000 < run.metrics["loader_esm_chars"]
+    assert html.count("plotly's FigureWidget front end, shared with the figures") == 1 and _BUNDLE_KEY in html
+    page = browser.new_page(viewport={"width": 1100, "height": 1400})
+    errors, requested = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def refuse_network(route):
+        requested.append(route.request.url)
+        route.abort()
+    page.route("http*://**/*", refuse_network)
+    page.goto(run.html.as_uri(), timeout=120_000)
+    corners = wait_for_corners(page, {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.5}, 120)
+    page.screenshot(path=str(artifacts / "shared_bundle_offline.png"), full_page=True)
+    assert corners == {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.5}, f"page errors: {errors}"
+    assert requested == []
+
+
+def test_shared_bundle_figures_are_live_in_jupyterlab(browser, tmp_path, artifacts):
+    root = tmp_path / "lab"
+    root.mkdir()
+    shutil.copy(SHARED, root / SHARED.name)
+    with jupyter_lab(root) as lab:
+        page, errors = open_in_lab(browser, lab, SHARED.name, height=1400)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        corners = wait_for_corners(page, {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.0}, 150)
+        assert corners == {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.0}, f"page errors: {errors}"
+        handle = page.locator(".widget-slider .noUi-handle").first
+        handle.focus()
+        page.keyboard.press("ArrowRight")   # 1.0 -> 1.25: the third figure (a stub) redraws
+        corners = wait_for_corners(page, {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.25}, 60)
+        page.screenshot(path=str(artifacts / "shared_bundle_lab.png"), full_page=True)
+        assert corners["shared 2"] == pytest.approx(1.25), f"the stub figure did not redraw: {corners}"

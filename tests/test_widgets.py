@@ -29,6 +29,7 @@ from norton.oracle import oracle_text_encoder
 from norton.ot import bucket_marginals
 from norton.similarity import soft_max_similarity
 from widgets.figures import (
+    BUCKET_COLOURS,
     PLAN_TRACES,
     alignment_timeline_figure,
     bucket_filter_figure,
@@ -75,7 +76,7 @@ def test_plan_figure_has_bucket_row_and_marginals_that_sum_to_the_plan(marginals
     fig = transport_plan_figure(full, True, scores.numpy(), title="t")
     t = traces(fig)
     assert set(t) == set(PLAN_TRACES)
-    np.testing.assert_allclose(t["plan"].z, full)
+    np.testing.assert_allclose(t["plan"].z, full, atol=1e-5 * full.max())  # 6 digits of the largest entry
     rows = np.asarray(t["row to clips"].x) + np.asarray(t["row to bucket"].x)
     cols = np.asarray(t["column from captions"].y) + np.asarray(t["column from bucket"].y)
     np.testing.assert_allclose(rows, full.sum(1))
@@ -89,7 +90,7 @@ def test_plan_figure_has_bucket_row_and_marginals_that_sum_to_the_plan(marginals
     assert fig.layout.yaxis2.ticktext[-1] == "bucket" and fig.layout.xaxis2.ticktext[-1] == "bucket"
     assert len(fig.layout.shapes) == 2  # the bucket row and column are set off
     custom = np.asarray(t["plan"].customdata, dtype=float)  # None -> NaN
-    np.testing.assert_allclose(custom[:5, :7], scores.numpy())
+    np.testing.assert_allclose(custom[:5, :7], scores.numpy(), atol=1e-3)  # hover: 3 digits
     assert np.isnan(custom[5]).all() and np.isnan(custom[:, 7]).all()
     # what a live widget sends must be valid JSON: no NaN in the hover data
     data = plan_view_data(full, True, scores.numpy())["plan"]["customdata"]
@@ -113,10 +114,11 @@ def test_bucket_filter_figure_marks_bucket_and_truth_and_shows_thumbnails():
                                [[0, 2], [2, 4], [4, 6]], [0.2, 0.7, 0.5], caption_alignable=[True, False],
                                clip_truth=[1.0, 0.0, 0.5], thumbnails=frames, threshold=0.5)
     t = traces(fig)
-    assert list(t["captions"].marker.color) == ["steelblue", "crimson"]
-    assert list(t["clips"].marker.color) == ["steelblue", "crimson", "steelblue"]  # 0.5 is not > 0.5
+    kept, bucket = BUCKET_COLOURS[False], BUCKET_COLOURS[True]
+    assert list(t["captions"].marker.color) == [kept, bucket]
+    assert list(t["clips"].marker.color) == [kept, bucket, kept]  # 0.5 is not > 0.5
     assert "hello everyone" in fig.layout.yaxis2.ticktext[1] and "3.0-5.0 s" in fig.layout.yaxis2.ticktext[1]
-    assert list(t["truth: captions"].marker.symbol) == ["circle", "x"]
+    assert list(t["truth: captions"].marker.symbol) == ["circle-open", "x"]
     np.testing.assert_allclose(t["truth: clips"].y, [0.0, 1.0, 0.5])
     assert len(fig.layout.images) == 3 and fig.layout.images[0].source.startswith("data:image/png;base64,")
     with pytest.raises(ValueError, match="thumbnails"):
@@ -289,7 +291,7 @@ def test_plan_viewer_sliders_update_the_figures_and_snapshot(explored, tmp_path)
     viewer.eps.value = 1.0
     after = np.array(traces(plan)["plan"].z)
     assert after.shape == before.shape and not np.allclose(after, before)
-    assert np.isclose(after, viewer.alignment.full_plan).all()
+    np.testing.assert_allclose(after, viewer.alignment.full_plan, atol=1e-5 * after.max())
 
     similarity = np.array(traces(plan)["plan"].customdata, dtype=float)
     viewer.alpha.value = 0.05
@@ -330,7 +332,7 @@ def test_soft_max_viewer_alpha_and_pair_sliders(explored, tmp_path):
     sharp = weights()
     assert sharp.max(1).mean() > flat.max(1).mean()  # a small alpha picks one frame per word
     viewer.caption.value = 1
-    assert list(traces(viewer.figure)["cosine"].y)[0].endswith(explored[0].captions[1].split()[0])
+    assert list(viewer.figure.layout.yaxis.ticktext)[0] == explored[0].captions[1].split()[0]
     viewer.video.value = explored[1].video_id
     assert viewer.caption.max == explored[1].shape[0] - 1
     assert "alpha = 0.01" in viewer.figure.layout.title.text
@@ -381,3 +383,287 @@ def test_primer_reveals_solutions_only_when_asked(tmp_path):
     assert noise["dustbin"] > real["dustbin"] and noise["uniform"] > real["uniform"]
     entropy = list(hidden.metrics["entropy_by_eps"].values())
     assert entropy == sorted(entropy)  # the plan spreads as eps grows
+
+
+# --- fitting the output area, index keys, honest views (the viewers' report) ----------------------------
+
+MAX_WIDTH, MAX_HEIGHT = 950, 1400
+
+
+def axes_titled(fig) -> bool:
+    """Some x axis and some y axis of the figure carries a title."""
+    layout = fig.layout.to_plotly_json()
+    titled = {kind: any((value.get("title") or {}).get("text") for key, value in layout.items()
+                        if key.startswith(kind + "axis") and isinstance(value, dict)) for kind in "xy"}
+    return titled["x"] and titled["y"]
+
+
+def coloured_values_have_scales(fig) -> bool:
+    """Every heatmap, and every marker coloured by numbers, has a colour bar (its own or its colour axis')."""
+    layout = fig.layout.to_plotly_json()
+    for trace in fig.data:
+        if trace.type == "heatmap":
+            shown = layout.get(trace.coloraxis, {}).get("showscale") if trace.coloraxis else trace.showscale
+            if shown is False:
+                return False
+        colour = getattr(getattr(trace, "marker", None), "color", None)
+        if colour is not None and not isinstance(colour, str) and len(colour) and not isinstance(colour[0], str):
+            if trace.marker.colorbar.title.text is None and not trace.marker.coloraxis:
+                return False
+    return True
+
+
+def random_tokens(video_id: str, n: int, m: int, words: int = 12, frames: int = 1, dim: int = 16, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    starts = np.sort(np.random.default_rng(seed).uniform(0, m - 3, size=n))
+    return VideoTokens(
+        video_id=video_id, captions=[f"caption number {i} " + "w " * (i % 5) for i in range(n)],
+        text_tokens=torch.randn(n, words, dim, generator=g),
+        text_mask=torch.arange(words)[None] < torch.randint(3, words + 1, (n, 1), generator=g),
+        clip_tokens=torch.randn(m, frames, dim, generator=g), clip_mask=torch.ones(m, frames, dtype=torch.bool),
+        caption_times=np.stack([starts, starts + 3], 1), clip_times=np.stack([np.arange(m), np.arange(m) + 1.0], 1))
+
+
+def notebook_figures():
+    """Every figure function's output at the sizes the notebooks use by default (and a long real video)."""
+    from norton.notebooks import notebook_parameters
+    from widgets import bucket_bars, metric_steps_figure, plan_figure, scatter_figure, similarity_figure
+
+    import ast
+
+    quick, primer, official = ({key: ast.literal_eval(value) for key, value in notebook_parameters(n).items()}
+                               for n in ("00_quickstart", "01_ot_primer", "05_official_vs_paper"))
+    rng = np.random.default_rng(0)
+    k = quick["clips_per_sequence"]
+    block = torch.rand(k, k, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    bucket = bucket_sinkhorn(block, 0.5, 0.1, marginals="dustbin").full_plan
+    yield "00 plan", plan_figure(block, {"OT": np.full((k, k), 1 / k ** 2), "OT + bucket": bucket},
+                                 caption_labels=[" ".join(["word"] * 5) + " ..."] * k)
+    yield "00 similarity", similarity_figure(rng.normal(size=(32, 32)), k)
+    yield "00 bucket bars", bucket_bars(rng.uniform(size=k), rng.uniform(size=k),
+                                        labels=[f"{i}: a b c d e ..." for i in range(k)])
+    n, m = primer["num_captions"] + primer["noise_captions"], primer["num_clips"]
+    plans = {f"eps={e}": np.full((n, m), 1 / (n * m)) for e in primer["eps_values"]}
+    yield "01 plans", plan_figure(rng.normal(size=(n, m)), plans, ["say a thing"] * n, ["show a thing"] * m,
+                                  shared_scale=True)
+    yield "01 steps", metric_steps_figure(list(plans), {"entropy H(Q)": rng.uniform(size=5), "<Q, S>": rng.uniform(size=5)})
+    k5 = official["clips_per_sequence"]
+    yield "05 plans", plan_figure(rng.normal(size=(k5, k5)), {f"step {i}": np.full((k5, k5), 1 / k5 ** 2) for i in range(3)})
+    yield "05 steps", metric_steps_figure(["paper", *VARIANT_SWITCHES["paper"]], {name: rng.uniform(size=6) for name in
+                                          ("fused_max", "kept_mass", "logit_range", "video_accuracy", "loss_video")})
+    yield "05 scatter", scatter_figure(rng.uniform(size=50), rng.uniform(size=50), "formula", "S_fine")
+    for n, m in ((17, 218), (300, 600)):  # notebook 03's first testbed video; a long real video
+        plan = bucket_sinkhorn(torch.from_numpy(rng.normal(size=(n, m))), 0.3, 0.2, marginals="dustbin", n_iters=20)
+        yield f"03 plan {n}x{m}", transport_plan_figure(plan.full_plan, True, rng.normal(size=(n, m)),
+                                                         marginal_error=float(plan.marginal_error))
+        times = np.stack([np.linspace(0, m - 3, n), np.linspace(3, m, n)], 1)
+        clips = np.stack([np.arange(m), np.arange(m) + 1.0], 1)
+        yield f"03 timeline {n}", alignment_timeline_figure(times, times.mean(1), rng.uniform(size=n), times,
+                                                             rng.uniform(size=n) > 0.5, [f"caption {i}" for i in range(n)])
+        yield f"03 bucket {n}x{m}", bucket_filter_figure(
+            [f"caption {i}" for i in range(n)], times, rng.uniform(size=n), clips, rng.uniform(size=m),
+            rng.uniform(size=n) > 0.5, rng.uniform(size=m), rng.integers(0, 255, (m, 9, 16, 3), dtype=np.uint8),
+            marginals="dustbin")
+    for words, frames in ((40, 1), (12, 4)):  # MiniLM tokens of a long caption at 1 s clips; 4 s clips
+        cos = rng.uniform(-1, 1, size=(words, frames))
+        yield f"03 soft max {words}x{frames}", soft_max_figure(
+            cos, np.full_like(cos, 1 / frames), np.full_like(cos, 1 / words), cos.max(1), cos.max(0), 1.0)
+
+
+def test_every_figure_fits_the_output_area_at_the_notebooks_defaults():
+    for name, fig in notebook_figures():
+        assert fig.layout.width is not None and fig.layout.width <= MAX_WIDTH, (name, fig.layout.width)
+        assert fig.layout.height is not None and 300 <= fig.layout.height <= MAX_HEIGHT, (name, fig.layout.height)
+        assert axes_titled(fig), f"{name}: an axis without a title"
+        assert coloured_values_have_scales(fig), f"{name}: colour without a colour bar"
+
+
+def test_multi_panel_figures_wrap_into_rows():
+    from widgets import metric_steps_figure, plan_figure
+
+    s = np.zeros((4, 5))
+    six = plan_figure(s, {f"p{i}": np.full((4, 5), 0.05) for i in range(5)})
+    domains = {tuple(np.round(six.layout[f"yaxis{i if i > 1 else ''}"].domain, 3)) for i in range(1, 7)}
+    assert len(domains) == 2 and six.layout.width <= MAX_WIDTH  # 2 rows of 3
+    four = metric_steps_figure(list("abcde"), {name: np.arange(5.0) for name in "wxyz"})
+    assert len({tuple(np.round(four.layout[f"xaxis{i if i > 1 else ''}"].domain, 3)) for i in range(1, 5)}) == 2  # 2 x 2
+    # the bucket panel: its row and column labelled, set off, with a colour bar
+    bucket = bucket_sinkhorn(torch.rand(4, 5, dtype=torch.float64), 0.5, 0.1, marginals="dustbin").full_plan
+    fig = plan_figure(s, {"OT + bucket": bucket})
+    assert fig.layout.yaxis2.ticktext[-1] == "bucket" and fig.layout.xaxis2.ticktext[-1] == "bucket"
+    assert len(fig.layout.shapes) == 2 and fig.layout.coloraxis2.colorbar.title.text == "mass"
+    assert fig.layout.coloraxis2.cmax < float(bucket.max())  # the bucket corner does not set the scale
+
+
+def test_equal_labels_stay_separate_bars_and_columns():
+    from widgets import bucket_bars
+
+    fig = bucket_bars(np.linspace(0.1, 0.8, 8), labels=["0: same caption start ..."] * 8)
+    bar = fig.data[0]
+    assert len(bar.x) == len(set(bar.x)) == 8 and list(bar.y) == pytest.approx(np.linspace(0.1, 0.8, 8))
+    assert list(fig.layout.xaxis.ticktext) == ["0: same caption start ..."] * 8
+    cos = np.arange(6.0).reshape(2, 3) / 10
+    soft = soft_max_figure(cos, cos, cos, cos.max(1), cos.max(0), 1.0, words=["a", "a"], frames=["45 s"] * 3)
+    heat = traces(soft)["cosine"]
+    assert list(heat.x) == [0, 1, 2] and list(heat.y) == [0, 1] and np.asarray(heat.z).shape == (2, 3)
+    assert list(soft.layout.xaxis.ticktext) == ["45 s"] * 3 and list(soft.layout.yaxis.ticktext) == ["a", "a"]
+    assert "alpha log(#frames)" in [a.text for a in soft.layout.annotations if a.name == "note"][0]
+
+
+def test_bucket_bars_use_a_colour_blind_safe_scale():
+    from widgets import bucket_bars
+    from widgets.figures import TRUTH_SCALE
+
+    fig = bucket_bars([0.2, 0.9], aligned=[1.0, 0.0], forced=0.4)
+    assert fig.data[0].marker.colorscale == tuple(tuple(c) for c in TRUTH_SCALE)
+    assert "forced" in fig.layout.annotations[0].text
+
+
+@pytest.mark.parametrize("marginals, n, m", [("dustbin", 19, 49), ("uniform", 19, 49), ("dustbin", 12, 5)])
+def test_forced_bucket_share_is_what_the_solver_cannot_avoid(marginals, n, m):
+    from widgets.figures import forced_bucket_share
+
+    forced = forced_bucket_share(n, m, marginals)
+    if marginals == "dustbin":
+        assert forced["clips"] == pytest.approx(max(0, m - n)) and forced["captions"] == pytest.approx(max(0, n - m))
+    # a bucket nobody wants (p far below every score) still takes exactly the forced mass
+    scores = torch.rand(n, m, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    result = bucket_sinkhorn(scores, -20.0, 0.05, marginals=marginals, n_iters=2000)
+    assert float(result.col_bucket_share.sum()) == pytest.approx(forced["clips"], abs=1e-3)
+    assert float(result.row_bucket_share.sum()) == pytest.approx(forced["captions"], abs=1e-3)
+    fig = bucket_filter_figure([f"c{i}" for i in range(n)], np.c_[np.arange(n), np.arange(n) + 1], np.zeros(n),
+                               np.c_[np.arange(m), np.arange(m) + 1], np.zeros(m), marginals=marginals)
+    text = " ".join(a.text for a in fig.layout.annotations)
+    assert ("forced by the counts" in text) == (forced["clips"] + forced["captions"] > 1e-9)
+
+
+def test_unconverged_plans_say_so():
+    plan = bucket_sinkhorn(torch.rand(5, 7, dtype=torch.float64), 0.5, 0.0063, n_iters=3).full_plan.numpy()
+    bad = transport_plan_figure(plan, True, marginal_error=0.155)
+    assert "unconverged: row error 0.155" in bad.layout.annotations[0].text
+    assert not transport_plan_figure(plan, True, marginal_error=1e-6).layout.annotations
+
+
+def test_plan_viewer_disables_the_slider_that_does_not_apply_and_flags_unconverged(explored):
+    from widgets.viewers import PlanViewer
+
+    viewer = PlanViewer(explored[:1], AlignSettings(bucket="value"), views=("plan",))
+    assert not viewer.bucket_value.disabled and viewer.prompt_ratio.disabled
+    viewer.bucket.value = "ratio"
+    assert viewer.bucket_value.disabled and not viewer.prompt_ratio.disabled
+    viewer.bucket.value = "off"
+    assert viewer.bucket_value.disabled and viewer.prompt_ratio.disabled and viewer.marginals.disabled
+    viewer.bucket.value = "value"
+    viewer.n_iters.value, viewer.eps.value = 2, 0.0063
+    assert viewer.alignment.marginal_error > 1e-3
+    assert "unconverged" in viewer.figures["plan"].layout.annotations[0].text and "unconverged" in viewer.status.value
+    viewer.n_iters.value, viewer.eps.value = 300, 1.0
+    assert viewer.alignment.marginal_error < 1e-3 and not viewer.figures["plan"].layout.annotations
+
+
+def test_long_videos_stay_readable_and_small():
+    from widgets.viewers import PlanViewer
+
+    long = random_tokens("long", 300, 600)
+    thumbs = {"long": np.random.default_rng(0).integers(0, 255, (600, 9, 16, 3), dtype=np.uint8)}
+    viewer = PlanViewer([long, random_tokens("short", 12, 40, seed=1)], AlignSettings(window=None), thumbnails=thumbs)
+    plan, timeline, bucket = (viewer.figures[name] for name in ("plan", "timeline", "bucket"))
+    z = np.asarray(traces(plan)["plan"].z)
+    assert z.shape[0] <= 201 and z.shape[1] <= 201  # shown in blocks
+    np.testing.assert_allclose(z.sum(), viewer.alignment.full_plan.sum(), rtol=1e-3)  # mass kept
+    for fig in (plan, timeline, bucket):
+        assert fig.layout.width <= MAX_WIDTH and fig.layout.height <= MAX_HEIGHT
+    assert timeline.layout.yaxis.range[0] - timeline.layout.yaxis.range[1] < 40  # a window of rows: drag to scroll
+    assert bucket.layout.yaxis2.range[0] < 40 and timeline.layout.xaxis.rangeslider.visible
+    assert 1 < len(bucket.layout.images) <= 20 and len(traces(bucket)["thumbnails"].x) == len(bucket.layout.images)
+    assert len(plan.to_json()) < 1_500_000
+    viewer.video.value = "short"  # layouts follow the video; the short one shows everything
+    assert len(bucket.layout.images) == 0 and bucket.layout.yaxis2.range[0] == pytest.approx(11.5)
+    assert np.asarray(traces(plan)["plan"].z).shape == (13, 41)
+
+
+def test_figure_widgets_share_one_plotly_bundle(tmp_path):
+    import shutil
+    import subprocess
+
+    import plotly.graph_objects as go
+
+    from widgets import viewers
+
+    first = viewers.figure_widget(go.Figure())
+    second = viewers.figure_widget(go.Figure())
+    loader = viewers._loader
+    assert loader is not None and loader.comm is not None and len(loader._esm) > 1_000_000
+    assert viewers._BUNDLE_KEY in loader._esm and second is not loader and second._esm == viewers._STUB_ESM
+    assert len(second._esm) < 2000 and first.data == () and second.data == ()
+    loader.close()  # a closed loader is replaced by the next figure
+    third = viewers.figure_widget(go.Figure())
+    assert viewers._loader is third and len(third._esm) > 1_000_000
+    viewers.SHARE_PLOTLY_BUNDLE = False
+    try:
+        plain = viewers.figure_widget(go.Figure())
+        assert not isinstance(plain, viewers._widget_classes()) and str(plain._esm) == str(go.FigureWidget._esm)
+    finally:
+        viewers.SHARE_PLOTLY_BUNDLE = True
+    if shutil.which("node"):  # both modules parse as JavaScript modules
+        for name, source in (("loader.mjs", third._esm), ("stub.mjs", viewers._STUB_ESM)):
+            (tmp_path / name).write_text(source)
+            done = subprocess.run(["node", "--check", str(tmp_path / name)], capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_soft_max_viewer_opens_on_an_informative_labelled_pair(explored):
+    from widgets.viewers import SoftMaxViewer
+
+    tokens = explored[0]
+    viewer = SoftMaxViewer(explored[:2])
+    longest = int(tokens.text_mask.sum(1).argmax())
+    assert viewer.caption.value == longest and viewer.clip.value == SoftMaxViewer.best_clip(tokens, longest, 1.0)
+    fig = viewer.figure
+    words = tokens.captions[longest].split()
+    assert list(fig.layout.yaxis.ticktext) == words  # labelled at first render, not after a slider move
+    assert fig.layout.yaxis.range[0] == pytest.approx(len(words) - 0.5)
+    assert fig.layout.coloraxis.colorbar.title.text == "cos" and fig.layout.coloraxis2.colorbar.title.text == "weight"
+    assert "alpha log(#frames)" in viewer.note.value and "alpha log(#words)" in viewer.note.value
+    viewer.caption.value = 0
+    assert list(fig.layout.yaxis.ticktext) == tokens.captions[0].split()
+    opened = SoftMaxViewer(explored[:2], video=explored[1].video_id, caption=1, clip=0)
+    assert opened.video.value == explored[1].video_id and list(opened.figure.layout.yaxis.ticktext) == \
+        explored[1].captions[1].split()
+
+
+def test_soft_max_viewer_word_labels():
+    from widgets.viewers import SoftMaxViewer
+
+    tokens = tiny_tokens(n=3)  # captions of 2, 3, 4 words; 2, 3, 4 valid tokens
+    counts = tokens.text_mask.sum(1).tolist()
+    labels = {"tiny": [[f"[t{k}]" for k in range(c)] for c in counts]}
+    viewer = SoftMaxViewer([tokens], caption=1, word_labels=labels)
+    assert list(viewer.figure.layout.yaxis.ticktext) == ["[t0]", "[t1]", "[t2]"]
+    called = SoftMaxViewer([tokens], caption=2, word_labels=lambda text: [w.upper() for w in text.split()])
+    assert list(called.figure.layout.yaxis.ticktext) == ["W"] * 4
+    with pytest.raises(ValueError, match="labels for caption"):
+        SoftMaxViewer([tokens], caption=0, word_labels=lambda text: ["just one"])
+    with pytest.raises(ValueError, match="captions"):
+        SoftMaxViewer([tokens], word_labels={"tiny": [["a"]]})
+    odd = tiny_tokens(n=3)
+    odd.captions[0] = "three words here"  # 3 words, 2 tokens, no labels given: token k
+    assert list(SoftMaxViewer([odd], caption=0).figure.layout.yaxis.ticktext) == ["token 0", "token 1"]
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf", "svg"])
+def test_static_snapshots_in_every_format(explored, tmp_path, fmt):
+    from widgets.static import save_figure
+    from widgets.viewers import PlanViewer, SoftMaxViewer
+
+    magic = {"png": b"\x89PNG", "pdf": b"%PDF", "svg": b"<?xml"}[fmt]
+    viewer = PlanViewer(explored[:1], AlignSettings(marginals="dustbin"))
+    path = viewer.snapshot(tmp_path / f"plan.{fmt}")
+    assert path.read_bytes()[:5].startswith(magic) and path.stat().st_size > 5000
+    for name, fig in viewer.figures.items():
+        single = save_figure(fig, tmp_path / f"{name}_single", format=fmt)
+        assert single.read_bytes().startswith(magic), name
+    soft = SoftMaxViewer(explored[:1]).snapshot(tmp_path / "soft", format=fmt)
+    assert soft.read_bytes().startswith(magic) and soft.stat().st_size > 2000
+    with pytest.raises(ValueError, match="format"):
+        viewer.snapshot(tmp_path / "plan.gif")

@@ -3,6 +3,7 @@ from .figures import (
     alignment_timeline_figure,
     bucket_bars,
     bucket_filter_figure,
+    forced_bucket_share,
     metric_steps_figure,
     plan_figure,
     scatter_figure,
@@ -12,9 +13,9 @@ from .figures import (
 )
 
 __all__ = [
-    "alignment_timeline_figure", "bucket_bars", "bucket_filter_figure", "metric_steps_figure", "plan_figure",
-    "scatter_figure", "similarity_figure", "soft_max_figure", "transport_plan_figure",
-    "PlanViewer", "SoftMaxViewer",
+    "alignment_timeline_figure", "bucket_bars", "bucket_filter_figure", "forced_bucket_share", "metric_steps_figure",
+    "plan_figure", "scatter_figure", "similarity_figure", "soft_max_figure", "transport_plan_figure",
+    "PlanViewer", "SoftMaxViewer", "save_figure", "save_figures",
 ]
 
 
@@ -24,4 +25,8 @@ def __getattr__(name: str):
         from . import viewers
 
         return getattr(viewers, name)
+    if name in ("save_figure", "save_figures"):  # matplotlib re-drawings for papers (widgets.static)
+        from . import static
+
+        return getattr(static, name)
     raise AttributeError(f"module 'widgets' has no attribute {name!r}")
