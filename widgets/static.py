@@ -172,7 +172,7 @@ def draw_timeline(container, fig) -> None:
     _ticks(ax, "y", layout.get("yaxis"), size=6 if n > 40 else 7)
     ax.set_xlabel("seconds")
     ax.set_ylabel("caption")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=5, frameon=False)  # off the data
     ax.grid(axis="x", alpha=0.3)
     title = re.sub(r" \(captions 0-\d+ of \d+: drag to scroll\)", "", _plain(_get(layout, "title", "text", default="")))
     ax.set_title(title, fontsize=10)
@@ -201,7 +201,7 @@ def draw_bucket_filter(container, fig) -> None:
     if t["truth: clips"].get("x") is not None and len(t["truth: clips"]["x"]):
         clips_ax.scatter(_values(t["truth: clips"]["x"]), _values(t["truth: clips"]["y"]), marker="D", s=8,
                          color=BLACK, label="undescribed share (truth)", zorder=3)
-        clips_ax.legend(fontsize=7, loc="upper right")
+        clips_ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)  # above the bars
     for shape in layout.get("shapes", []):
         target = clips_ax if shape.get("xref") == "x" else caption_ax
         dash = ":" if _get(shape, "line", "dash") == "dot" else "--"
@@ -232,7 +232,7 @@ def draw_bucket_filter(container, fig) -> None:
                 caption_ax.scatter(_values(truth["x"])[keep], _values(truth["y"])[keep], marker=marker, s=14,
                                    linewidths=0.8, label="alignable (truth)" if marker == "o" else "unalignable (truth)",
                                    **style)
-        caption_ax.legend(fontsize=7, loc="lower right")
+        caption_ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2, frameon=False)
     caption_ax.set_ylim(n - 0.5, -0.5)
     caption_ax.set_xlim(0, 1.08)
     _ticks(caption_ax, "y", layout.get("yaxis2"), size=6 if n > 40 else 7)
