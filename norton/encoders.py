@@ -225,32 +225,66 @@ def tiny_clip_vision(seed: int = 0):
 
 
 class S3DEncoder:
-    """S3D-G on 1-second windows of 30 frames (224 px centre crop), as VideoCLIP's extractor: 512-d, L2-normalised."""
+    """S3D-G on 1-second windows of 30 frames (224 px centre crop), as VideoCLIP's extractor: 512-d, L2-normalised.
+
+    `encode` runs the network on at most `clips_per_forward` windows at a time, which bounds its memory
+    whatever the batch it is given; `optimize` runs a copy of the model made for inference
+    (s3d.optimize_for_inference)."""
 
     frames_per_second_needed = 30
 
     def __init__(self, model, *, name: str, device: str | torch.device = "cpu", dtype: torch.dtype | None = None,
-                 seconds_per_batch: int = 4, normalize: bool = True, frame_size: int = 224):
+                 seconds_per_batch: int = 4, normalize: bool = True, frame_size: int = 224,
+                 clips_per_forward: int = 2, optimize: bool = True):
+        if clips_per_forward < 1:
+            raise ValueError(f"clips_per_forward must be >= 1, got {clips_per_forward}")
+        from norton.s3d import optimize_for_inference
+
         self.name = name
         self.frame_size = frame_size  # shorter side resized to this, then a centre crop of frame_size²
         self.device = torch.device(device)
         self.dtype = dtype or torch.float32
+        # the network that runs: BatchNorm folded (in float32, before any cast), channels-last, pointwise
+        # convolutions as matrix products; about twice as fast on CPU, equal to `model` up to ~1e-6
+        self.net = (optimize_for_inference(model.eval()) if optimize else model).to(device=self.device,
+                                                                                   dtype=self.dtype).eval()
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.feature_dim = model.config.embed_dim
         self.seconds_per_batch = seconds_per_batch
+        self.clips_per_forward = clips_per_forward
         self.normalize = normalize
 
-    def clips(self, frames: np.ndarray, timestamps: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
-        """(seconds (k,), clips (k, 3, 30, S, S) in [0, 1]); a short second is padded with black frames."""
+    def crop(self, frames: np.ndarray) -> torch.Tensor:
+        """(n, S, S, 3) centre crops: uint8 when the shorter side is already S (frames decoded for this
+        encoder: no copy); otherwise resized first like ImagePreprocess, as float pixels in [0, 1]."""
+        x = torch.as_tensor(frames)
+        if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != torch.uint8:
+            raise ValueError(f"frames must be uint8 of shape (n, H, W, 3), got {x.dtype} {tuple(x.shape)}")
         size = self.frame_size
-        pixels = ImagePreprocess((size, size), size, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))(frames)  # (n, 3, S, S)
+        height, width = x.shape[1:3]
+        if min(height, width) != size:
+            return ImagePreprocess((size, size), size, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))(x).permute(0, 2, 3, 1)
+        top, left = (height - size) // 2, (width - size) // 2
+        return x[:, top : top + size, left : left + size]
+
+    def clips(self, frames: np.ndarray, timestamps: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+        """(seconds (k,), clips (k, 3, 30, S, S) in [0, 1]); a short second is padded with black frames.
+
+        The clips are channels-last in memory ((k, 30, S, S, 3) underneath, as frames come), built from
+        uint8 crops with one conversion to float."""
         seconds = np.floor(np.asarray(timestamps) + 1e-9).astype(np.int64)
-        unique = np.unique(seconds)
-        clips = torch.zeros(len(unique), 3, self.frames_per_second_needed, size, size)
-        for row, second in enumerate(unique):
-            members = pixels[torch.as_tensor(seconds == second)][: self.frames_per_second_needed]
-            clips[row, :, : len(members)] = members.transpose(0, 1)
-        return unique, clips
+        if np.any(np.diff(seconds) < 0):
+            raise ValueError("timestamps must be ascending")
+        pixels = self.crop(frames)  # (n, S, S, 3)
+        unique, first = np.unique(seconds, return_index=True)
+        length = self.frames_per_second_needed
+        clips = torch.zeros(len(unique), length, *pixels.shape[1:], dtype=pixels.dtype)
+        for row, (lo, hi) in enumerate(zip(first, [*first[1:], len(seconds)])):
+            members = pixels[lo : min(hi, lo + length)]
+            clips[row, : len(members)] = members
+        if clips.dtype == torch.uint8:
+            clips = clips.float() / 255.0
+        return unique, clips.permute(0, 4, 1, 2, 3)
 
     @torch.inference_mode()
     def encode(self, frames: np.ndarray, timestamps: np.ndarray) -> EncodedSeconds:
@@ -258,7 +292,11 @@ class S3DEncoder:
         if len(frames) != len(timestamps):
             raise ValueError(f"got {len(frames)} frames but {len(timestamps)} timestamps")
         seconds, clips = self.clips(frames, timestamps)
-        embedding = self.model(clips.to(self.device, self.dtype)).video_embedding.float().cpu().numpy()
+        embeddings = []
+        for lo in range(0, len(clips), self.clips_per_forward):
+            batch = clips[lo : lo + self.clips_per_forward].to(self.device, self.dtype)
+            embeddings.append(self.net(batch).video_embedding.float().cpu())
+        embedding = torch.cat(embeddings).numpy() if embeddings else np.zeros((0, self.feature_dim), np.float32)
         encoded = EncodedSeconds(seconds, embedding)
         return l2_normalize(encoded) if self.normalize else encoded
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 import argparse
 import os
 import queue
+import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from norton import video as videolib
 from norton.data.captions import Captions, merge_fragments, read_subtitles
-from norton.data.store import FeatureStoreWriter
+from norton.data.store import FeatureStoreWriter, PartialFeatures
 from norton.encoders import ENCODER_FORMS, VideoEncoder, build_encoder, merge_seconds
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi")
@@ -28,8 +30,10 @@ class ExtractSummary:
     extracted: list[str] = field(default_factory=list)  # written in this run
     skipped: list[str] = field(default_factory=list)  # already in the store
     failed: dict[str, str] = field(default_factory=dict)  # video id -> reason, this run
-    # video id -> what reading its subtitle file lost (skipped cues, a guessed encoding), this run
+    # video id -> what reading its subtitle file lost (skipped cues, a guessed encoding) or which partial
+    # chunks were unusable and redone, this run
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    resumed: dict[str, int] = field(default_factory=dict)  # video id -> seconds taken from its finished chunks
 
     @property
     def ok(self) -> bool:
@@ -89,32 +93,76 @@ def load_captions(video_path: Path, duration: float, merge: bool,
     return captions.sorted().validate(duration, name=str(subtitle_path))
 
 
+# --- chunks ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """A video's sample times split into chunks of `chunk_seconds` whole seconds (the last may be shorter).
+
+    Chunk k covers seconds [k * chunk_seconds, (k + 1) * chunk_seconds): it is decoded, encoded and saved
+    on its own, so a long video never has more than one chunk of features and one batch of frames in
+    memory, and an interrupted video resumes at its first unfinished chunk."""
+
+    times: np.ndarray  # (n,) sample times of the whole video
+    starts: np.ndarray  # (K + 1,) index into times where chunk k starts; starts[K] = n
+    seconds: list[np.ndarray]  # the whole seconds of chunk k (one feature each), ascending
+
+    @property
+    def rows(self) -> list[int]:
+        return [len(chunk) for chunk in self.seconds]
+
+    @property
+    def num_seconds(self) -> int:
+        return sum(self.rows)
+
+    def chunk_times(self, index: int) -> np.ndarray:
+        return self.times[self.starts[index] : self.starts[index + 1]]
+
+
+def plan_chunks(duration: float, frames_per_second: int, chunk_seconds: int) -> ChunkPlan:
+    """The chunks of a video of `duration` seconds sampled at `frames_per_second`."""
+    if chunk_seconds < 1:
+        raise ValueError(f"chunk_seconds must be >= 1, got {chunk_seconds}")
+    times = videolib.sample_times(duration, frames_per_second)
+    seconds = np.floor(times + 1e-9).astype(np.int64)  # as the encoders pool them
+    chunk_of = seconds // chunk_seconds
+    count = int(chunk_of[-1]) + 1 if len(chunk_of) else 0
+    starts = np.searchsorted(chunk_of, np.arange(count + 1))
+    return ChunkPlan(times, starts, [np.unique(seconds[starts[k] : starts[k + 1]]) for k in range(count)])
+
+
 # --- decoding workers -----------------------------------------------------------------------------
 
 
 @dataclass
 class Message:
-    """From a decoding worker to the encoding loop: kind is start | chunk | end | error | exit."""
+    """From a decoding worker to the encoding loop: kind is start | frames | chunk | end | error | exit."""
 
     kind: str
     video_id: str = ""
-    batch: videolib.FrameBatch | None = None
+    batch: videolib.FrameBatch | None = None  # frames messages: one encoder batch of one chunk
+    chunk: int = -1  # frames and chunk messages (chunk: its frames are all sent)
     captions: Captions | None = None
     reason: str = ""
-    warnings: list[str] = field(default_factory=list)  # from reading the subtitle file (start messages)
+    warnings: list[str] = field(default_factory=list)  # start messages: subtitle and partial-state notes
+    plan: ChunkPlan | None = None  # start messages
+    partial: PartialFeatures | None = None  # start messages
+    done: set[int] = field(default_factory=set)  # start messages: chunks already in the partial state
 
 
 class Decoders:
-    """Worker threads that decode videos into chunks of whole seconds and feed a bounded queue."""
+    """Worker threads that decode videos chunk by chunk, in batches of whole seconds, into a bounded queue."""
 
-    def __init__(self, jobs: list[VideoJob], encoder: VideoEncoder, *, workers: int, backend: str,
-                 merge: bool):
+    def __init__(self, jobs: list[VideoJob], encoder: VideoEncoder, writer: FeatureStoreWriter, *, workers: int,
+                 backend: str, merge: bool, chunk_seconds: int):
         self.jobs = iter(jobs)
         self.lock = threading.Lock()
         self.messages: queue.Queue[Message] = queue.Queue(maxsize=2 * workers)
         self.stop = threading.Event()
         self.abandoned: set[str] = set()  # videos the encoding loop gave up on
-        self.encoder, self.backend, self.merge = encoder, backend, merge
+        self.encoder, self.writer, self.backend, self.merge = encoder, writer, backend, merge
+        self.chunk_seconds = chunk_seconds
         self.threads = [threading.Thread(target=self.work, daemon=True) for _ in range(workers)]
         for thread in self.threads:
             thread.start()
@@ -147,14 +195,29 @@ class Decoders:
         info = videolib.probe(job.path, self.backend)
         notes: list[str] = []  # collected here: warnings.catch_warnings is not thread-safe
         captions = load_captions(job.path, info.duration, self.merge, on_warning=notes.append)
-        if not self.send(Message("start", job.video_id, captions=captions, warnings=notes)):
-            return
         fps = self.encoder.frames_per_second_needed
-        times = videolib.sample_times(info.duration, fps)
-        for batch in videolib.iter_frames_at(job.path, times, resize=self.encoder.frame_size, backend=info.backend,
-                                             batch_size=self.encoder.seconds_per_batch * fps):
-            if job.video_id in self.abandoned or not self.send(Message("chunk", job.video_id, batch=batch)):
-                return
+        plan = plan_chunks(info.duration, fps, self.chunk_seconds)
+        if not plan.seconds:
+            raise videolib.VideoError(f"video {job.path} gave no frames")
+        stat = job.path.stat()
+        identity = {"chunk_seconds": self.chunk_seconds, "frames_per_second": fps,
+                    "frame_size": self.encoder.frame_size, "backend": info.backend, "num_seconds": plan.num_seconds,
+                    "source": {"name": job.path.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}}
+        partial = self.writer.partial(job.video_id, identity=identity, rows=plan.rows)
+        done = partial.done_chunks(on_note=notes.append)
+        if not self.send(Message("start", job.video_id, captions=captions, warnings=notes, plan=plan,
+                                 partial=partial, done=done)):
+            return
+        todo = [k for k in range(len(plan.seconds)) if k not in done]
+        if todo:
+            with videolib.FrameReader(job.path, resize=self.encoder.frame_size, backend=info.backend) as reader:
+                for k in todo:
+                    for batch in reader.frames_at(plan.chunk_times(k), batch_size=self.encoder.seconds_per_batch * fps):
+                        if job.video_id in self.abandoned or not self.send(
+                                Message("frames", job.video_id, batch=batch, chunk=k)):
+                            return
+                    if not self.send(Message("chunk", job.video_id, chunk=k)):
+                        return
         self.send(Message("end", job.video_id))
 
     def __iter__(self) -> Iterator[Message]:
@@ -182,6 +245,87 @@ def describe(error: BaseException) -> str:
 # --- extraction loop ------------------------------------------------------------------------------
 
 
+@dataclass
+class InProgress:
+    """A video being encoded: its plan, finished chunks and the batches of its current chunk."""
+
+    captions: Captions | None
+    plan: ChunkPlan
+    partial: PartialFeatures
+    last: int  # the last chunk to do: kept in memory, written only with the whole video
+    held: dict[int, np.ndarray] = field(default_factory=dict)
+    seconds: list[np.ndarray] = field(default_factory=list)  # of the current chunk's encoded batches
+    features: list[np.ndarray] = field(default_factory=list)
+
+
+class Progress:
+    """A tqdm bar counting seconds of video over all the videos to do, with the current video in its postfix.
+
+    A video's length comes from its header, probed by a background thread so that the bar starts at once
+    (the total grows to its final value while the first video is encoded), or from its worker's plan,
+    which is exact and wins. Its seconds are counted as its batches are encoded (a failed video counts
+    all of its seconds when it fails)."""
+
+    def __init__(self, jobs: list[VideoJob], frames_per_second: int, enabled: bool):
+        self.lock = threading.Lock()
+        self.expected: dict[str, int] = {}  # video id -> seconds it counts for
+        self.exact: set[str] = set()  # videos whose length comes from their plan
+        self.credited: dict[str, int] = {}
+        self.bar = tqdm(total=0, desc="extract", unit="s", disable=not enabled)
+        self.stop = threading.Event()
+        self.prober = None
+        if enabled:
+            self.prober = threading.Thread(target=self.probe, args=(jobs, frames_per_second), daemon=True)
+            self.prober.start()
+
+    def probe(self, jobs: list[VideoJob], frames_per_second: int) -> None:
+        """Seconds of each video from its header (PyAV: cheap); nothing for a file that does not open."""
+        for job in jobs:
+            if self.stop.is_set():
+                return
+            try:
+                info = videolib.probe(job.path, "av")
+                seconds = len(np.unique(np.floor(videolib.sample_times(info.duration, frames_per_second) + 1e-9)))
+            except Exception:  # the worker reports what is wrong with the file
+                continue
+            self.expect(job.video_id, seconds)
+
+    def expect(self, video_id: str, seconds: int, *, exact: bool = False) -> None:
+        """The video has `seconds` seconds (`exact`: from its plan, which later header probes cannot change)."""
+        with self.lock:
+            if video_id in self.exact:
+                return
+            if exact:
+                self.exact.add(video_id)
+            change = seconds - self.expected.get(video_id, 0)
+            self.expected[video_id] = seconds
+            if change:
+                self.bar.total += change
+                self.bar.refresh()
+
+    def advance(self, video_id: str, seconds: int) -> None:
+        """Count `seconds` more of the video (at most what is left of it)."""
+        with self.lock:
+            done, total = self.credited.get(video_id, 0), self.expected.get(video_id, 0)
+            seconds = max(0, min(seconds, total - done))
+            self.credited[video_id] = done + seconds
+            self.bar.set_postfix_str(f"{video_id} {done + seconds}/{total} s", refresh=False)
+            if seconds:
+                self.bar.update(seconds)
+
+    def finish(self, video_id: str) -> None:
+        """The video is written or failed: count what is left of it, and fix its length for good."""
+        with self.lock:
+            self.exact.add(video_id)
+        self.advance(video_id, self.expected.get(video_id, 0))
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.prober is not None:
+            self.prober.join()
+        self.bar.close()
+
+
 def extract_features(
     video_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -193,13 +337,21 @@ def extract_features(
     frames_per_second: int | None = None,
     merge_captions: bool = False,
     feature_dtype: str = "float16",
+    chunk_seconds: int = 60,
     progress: bool = True,
 ) -> ExtractSummary:
-    """Encode every video of `video_dir` (one feature per second) into the feature store `out_dir`."""
+    """Encode every video of `video_dir` (one feature per second) into the feature store `out_dir`.
+
+    Each video is decoded and encoded in chunks of `chunk_seconds` seconds; the finished chunks of a video
+    are kept in FEATURES/<id>.partial/ until it is complete, so an interrupted run resumes inside the video.
+    The progress bar counts seconds of video."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if feature_dtype not in ("float16", "float32"):
         raise ValueError(f"feature_dtype must be 'float16' or 'float32', got {feature_dtype!r}")
+    if int(chunk_seconds) != chunk_seconds or chunk_seconds < 1:
+        raise ValueError(f"chunk_seconds must be a positive integer, got {chunk_seconds}")
+    chunk_seconds = int(chunk_seconds)
     videolib.resolve_backend(backend)
     jobs = find_videos(video_dir)
     if isinstance(encoder, str):
@@ -209,21 +361,24 @@ def extract_features(
     finished = [job.duplicate_of is None and writer.done(job.video_id) for job in jobs]
     todo = [job for job, done in zip(jobs, finished) if not done]
     summary.skipped = [job.video_id for job, done in zip(jobs, finished) if done]
+    for video_id in summary.skipped:  # a run killed between writing a video and dropping its chunks
+        shutil.rmtree(writer.partial_folder(video_id), ignore_errors=True)
     if not todo:
         return summary
     paths = {job.video_id: job.path for job in todo if job.duplicate_of is None}
-    decoders = Decoders(todo, encoder, workers=min(workers, len(todo)), backend=backend, merge=merge_captions)
-    pending: dict[str, tuple[Captions | None, list, list]] = {}  # video id -> (captions, seconds, features)
-    bar = tqdm(total=len(todo), desc="extract", unit="video", disable=not progress)
+    bar = Progress([job for job in todo if job.duplicate_of is None], encoder.frames_per_second_needed, progress)
+    decoders = Decoders(todo, encoder, writer, workers=min(workers, len(todo)), backend=backend,
+                        merge=merge_captions, chunk_seconds=chunk_seconds)
+    pending: dict[str, InProgress] = {}
 
     def fail(video_id: str, reason: str) -> None:
         if video_id in summary.failed:  # a decode error can follow an encode error of the same video
             return
         decoders.abandoned.add(video_id)
         pending.pop(video_id, None)
-        writer.fail(video_id, reason)
+        writer.fail(video_id, reason)  # its finished chunks stay: a rerun of the same file resumes from them
         summary.failed[video_id] = reason
-        bar.update(1)
+        bar.finish(video_id)
 
     try:
         for message in decoders:
@@ -231,33 +386,64 @@ def extract_features(
             if message.kind == "error":
                 fail(video_id, message.reason)
             elif message.kind == "start":
-                pending[video_id] = (message.captions, [], [])
+                plan, done = message.plan, message.done
+                to_do = [k for k in range(len(plan.seconds)) if k not in done]
+                pending[video_id] = InProgress(message.captions, plan, message.partial, to_do[-1] if to_do else -1)
                 if message.warnings:
                     summary.warnings[video_id] = message.warnings
-            elif message.kind == "chunk" and video_id in pending:
+                if done:
+                    summary.resumed[video_id] = sum(plan.rows[k] for k in done)
+                bar.expect(video_id, plan.num_seconds, exact=True)
+                bar.advance(video_id, summary.resumed.get(video_id, 0))
+            elif message.kind == "frames" and video_id in pending:
+                state = pending[video_id]
                 try:
                     encoded = encoder.encode(message.batch.frames, message.batch.timestamps)
                 except Exception as error:  # a frame the encoder cannot take fails this video only
                     fail(video_id, describe(error))
                     continue
-                pending[video_id][1].append(encoded.seconds)
-                pending[video_id][2].append(encoded.features)
-            elif message.kind == "end" and video_id in pending:
-                captions, seconds, features = pending.pop(video_id)
+                state.seconds.append(encoded.seconds)
+                state.features.append(encoded.features)
+                bar.advance(video_id, len(encoded.seconds))
+            elif message.kind == "chunk" and video_id in pending:
+                state = pending[video_id]
                 try:
-                    if not features:
-                        raise videolib.VideoError(f"video {paths[video_id]} gave no frames")
-                    array = merge_seconds(seconds, features).astype(feature_dtype)
-                    writer.write(video_id, array, captions=captions, source=str(paths[video_id]))
+                    save_chunk(state, message.chunk, video_id)
+                except Exception as error:
+                    fail(video_id, describe(error))
+            elif message.kind == "end" and video_id in pending:
+                state = pending.pop(video_id)
+                try:
+                    chunks = [state.held.pop(k) if k in state.held else state.partial.load_chunk(k)
+                              for k in range(len(state.plan.seconds))]
+                    array = np.concatenate(chunks).astype(feature_dtype)
+                    writer.write(video_id, array, captions=state.captions, source=str(paths[video_id]))
                 except Exception as error:
                     fail(video_id, describe(error))
                     continue
                 summary.extracted.append(video_id)
-                bar.update(1)
+                bar.finish(video_id)
     finally:
         decoders.close()
         bar.close()
     return summary
+
+
+def save_chunk(state: InProgress, index: int, video_id: str) -> None:
+    """Chunk `index` is encoded: check it covers its seconds, then write it (or hold it, if it is the last)."""
+    if not state.features:
+        raise videolib.VideoError(f"chunk {index} of {video_id} gave no frames")
+    seconds = np.concatenate(state.seconds)
+    features = merge_seconds(state.seconds, state.features)
+    state.seconds, state.features = [], []
+    expected = state.plan.seconds[index]
+    if not np.array_equal(seconds, expected):
+        raise ValueError(f"chunk {index} of {video_id}: the encoder returned {len(seconds)} seconds "
+                         f"({seconds[0]}..{seconds[-1]}), expected {len(expected)} ({expected[0]}..{expected[-1]})")
+    if index == state.last:
+        state.held[index] = features
+    else:
+        state.partial.write_chunk(index, features)
 
 
 # --- command line ---------------------------------------------------------------------------------
@@ -276,6 +462,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="auto", choices=videolib.BACKENDS, help="video decoder (default auto)")
     parser.add_argument("--merge-fragments", action="store_true", help="merge ASR subtitle fragments into sentences")
     parser.add_argument("--float32", action="store_true", help="store float32 features (default float16)")
+    parser.add_argument("--chunk-seconds", type=int, default=60,
+                        help="seconds of video decoded and encoded at a time; finished chunks of a video are kept, "
+                             "so an interrupted run resumes inside it (default 60)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -283,10 +472,12 @@ def run(args: argparse.Namespace) -> int:
     summary = extract_features(
         args.video_dir, args.out, args.encoder, workers=args.workers, backend=args.backend,
         device=args.device, frames_per_second=args.fps, merge_captions=args.merge_fragments,
-        feature_dtype="float32" if args.float32 else "float16",
+        feature_dtype="float32" if args.float32 else "float16", chunk_seconds=args.chunk_seconds,
     )
     print(f"extracted {len(summary.extracted)}, skipped {len(summary.skipped)} already done, "
           f"failed {len(summary.failed)} -> {summary.out_dir}")
+    for video_id, seconds in summary.resumed.items():
+        print(f"  resumed {video_id}: {seconds} s from finished chunks")
     for video_id, notes in summary.warnings.items():
         for note in notes:
             print(f"  warning {video_id}: {note}")

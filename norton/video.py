@@ -119,15 +119,53 @@ def iter_frames_at(
     backend: str = "auto",
 ) -> Iterator[FrameBatch]:
     """Frames shown at the given (ascending) times, in chunks of at most `batch_size` frames."""
+    times = _checked_times(times, batch_size)
+    with FrameReader(path, resize=resize, backend=backend) as reader:
+        yield from reader.frames_at(times, batch_size=batch_size)
+
+
+class FrameReader:
+    """One open video read call after call: `frames_at(times)` yields the frames shown at those times.
+
+    Each call decodes on its own (decord from the keyframe before its first frame, PyAV from a fresh
+    container), so what a call returns does not depend on the calls made before it: reading a video in
+    chunks gives the same frames whether the chunks come in one run or over several (a resumed extraction).
+    decord's header and keyframe index are read once for all calls."""
+
+    def __init__(self, path: str | os.PathLike, *, resize: Resize = None, backend: str = "auto"):
+        self.backend = resolve_backend(backend)
+        self.path = check_video_file(path)
+        self.resize = resize
+        self.reader = _open_decord(self.path, resize) if self.backend == "decord" else None
+
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.reader = None  # decord stops its decoding thread when the reader is freed
+
+    def frames_at(self, times: Sequence[float] | np.ndarray, *, batch_size: int = 32) -> Iterator[FrameBatch]:
+        """Frames shown at the given (ascending) times, in chunks of at most `batch_size` frames."""
+        times = _checked_times(times, batch_size)
+        if self.backend == "decord":
+            if self.reader is None:
+                raise ValueError(f"FrameReader of {self.path} is closed")
+            yield from _iter_decord(self.path, self.reader, times, batch_size)
+        else:
+            yield from _iter_av(self.path, times, batch_size, self.resize)
+
+
+def _checked_times(times: Sequence[float] | np.ndarray, batch_size: int) -> np.ndarray:
+    """`times` as a float64 array; ValueError unless 1-d, ascending and non-negative, or batch_size < 1."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     times = np.asarray(times, dtype=np.float64)
     if times.ndim != 1 or (times.size > 1 and np.any(np.diff(times) < 0)) or np.any(times < 0):
         raise ValueError("times must be a 1-d ascending array of non-negative seconds")
-    backend = resolve_backend(backend)
-    path = check_video_file(path)
-    reader = _iter_decord if backend == "decord" else _iter_av
-    yield from reader(path, times, batch_size, resize)
+    return times
 
 
 def iter_frames(
@@ -203,14 +241,17 @@ def _probe_decord(path: Path) -> VideoInfo:
     return VideoInfo(str(path), num_frames / fps, fps, num_frames, int(width), int(height), "decord")
 
 
-def _iter_decord(path: Path, times: np.ndarray, batch_size: int, resize) -> Iterator[FrameBatch]:
+def _iter_decord(path: Path, reader, times: np.ndarray, batch_size: int) -> Iterator[FrameBatch]:
     import decord
 
-    reader = _open_decord(path, resize)
     indices = frame_indices(times, float(reader.get_avg_fps()), len(reader))
     for lo in range(0, len(indices), batch_size):
         try:
             frames = reader.get_batch(indices[lo : lo + batch_size].tolist()).asnumpy()
+            # After get_batch decord's decoding thread goes on decoding the rest of the video into memory
+            # while the caller encodes the batch (the whole video, for a slow encoder: dmlc/decord#208).
+            # Rewinding stops it and empties its queue; the next batch seeks from its keyframe.
+            reader.seek(0)
         except (RuntimeError, decord.DECORDError) as error:
             raise VideoError(f"cannot decode frames of {path} near t={times[lo]:.2f}s: {_first_line(error)}") from error
         yield FrameBatch(times[lo : lo + batch_size], np.ascontiguousarray(frames, dtype=np.uint8))

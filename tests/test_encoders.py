@@ -316,3 +316,68 @@ def test_s3d_encoder_windows_one_second_and_pads_the_last(tmp_path, s3d_model):
     assert clips.shape == (2, 3, 30, 32, 32)
     assert clips[1, :, 15:].abs().max() == 0  # 15 black frames complete the half second
     torch.testing.assert_close(clips[1, :, 0].permute(1, 2, 0), torch.tensor(frames[30] / 255.0, dtype=torch.float32))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7, 9), (1, 4, 3, 6, 4)])
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode", [
+    ((3, 3, 3), (1, 1, 1), (1, 1, 1), False),  # the inception pools
+    ((1, 3, 3), (1, 2, 2), (0, 0, 0), True),  # the 'SAME' pools (after zero padding)
+    ((3, 3, 3), (2, 2, 2), (0, 0, 0), True),
+    ((2, 2, 2), (2, 2, 2), (0, 0, 0), True),
+    ((1, 2, 3), (1, 2, 2), (0, 1, 1), False),
+])
+def test_separable_max_pool_equals_torch_exactly(shape, kernel, stride, padding, ceil_mode):
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+    expected = F.max_pool3d(x, kernel, stride, padding, ceil_mode=ceil_mode)
+    for layout in (x, x.contiguous(memory_format=torch.channels_last_3d)):
+        assert torch.equal(s3d.max_pool3d(layout, kernel, stride, padding, ceil_mode), expected)
+    single = x[:, :, :1, :1, :1]  # a 1x1x1 input: each inception pool window holds only itself
+    assert torch.equal(s3d.max_pool3d(single, (3, 3, 3), (1, 1, 1), (1, 1, 1)), single)
+
+
+def randomize_batch_norms(model, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm3d):
+            n = module.num_features
+            module.running_mean.copy_(torch.rand(n, generator=generator) * 0.2 - 0.1)
+            module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+            module.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
+            module.bias.data.copy_(torch.rand(n, generator=generator) * 0.2 - 0.1)
+    return model
+
+
+def test_optimized_s3d_matches_the_model_and_leaves_it_alone(s3d_model):
+    model = randomize_batch_norms(copy.deepcopy(s3d_model))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fast = s3d.optimize_for_inference(model)
+    clips = torch.rand(2, 3, 30, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        expected, got = model(clips), fast(clips)
+    torch.testing.assert_close(got.video_embedding, expected.video_embedding, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(got.mixed_5c, expected.mixed_5c, rtol=1e-4, atol=1e-5)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert not any(isinstance(m, torch.nn.BatchNorm3d) for m in fast.modules())
+
+
+def test_s3d_encoder_batches_windows_and_preprocesses_like_before(s3d_model):
+    frames = np.random.default_rng(4).integers(0, 256, (150, 32, 40, 3), dtype=np.uint8)  # 5 s at 30 fps
+    timestamps = np.arange(150) / 30
+    one_at_a_time = encoders.S3DEncoder(s3d_model, name="s3d:test", frame_size=32, clips_per_forward=1)
+    all_at_once = encoders.S3DEncoder(s3d_model, name="s3d:test", frame_size=32, clips_per_forward=5)
+    plain = encoders.S3DEncoder(s3d_model, name="s3d:test", frame_size=32, optimize=False)
+    a, b, c = (e.encode(frames, timestamps) for e in (one_at_a_time, all_at_once, plain))
+    np.testing.assert_array_equal(a.seconds, np.arange(5))
+    np.testing.assert_allclose(a.features, b.features, atol=1e-5)
+    np.testing.assert_allclose(a.features, c.features, atol=1e-5)
+    # the uint8 crop of frames decoded at the encoder's size equals the float resize-and-crop path
+    _, clips = one_at_a_time.clips(frames, timestamps)
+    reference = ImagePreprocess((32, 32), 32, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))(frames)  # (n, 3, 32, 32)
+    torch.testing.assert_close(clips[2], reference[60:90].transpose(0, 1), rtol=0, atol=0)
+    # frames of another size are resized first
+    larger = np.repeat(np.repeat(frames[:30], 2, axis=1), 2, axis=2)  # 64x80
+    _, resized = one_at_a_time.clips(larger, timestamps[:30])
+    expected = ImagePreprocess((32, 32), 32, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))(larger)
+    torch.testing.assert_close(resized[0], expected.transpose(0, 1))
+    with pytest.raises(ValueError, match="clips_per_forward"):
+        encoders.S3DEncoder(s3d_model, name="s3d:test", clips_per_forward=0)

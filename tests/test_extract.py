@@ -158,3 +158,186 @@ def test_find_videos_and_usage_errors(video_dir, tmp_path, capsys):
     assert code == 2 and capsys.readouterr().err.startswith("norton extract: error: ")
     with pytest.raises(ValueError, match="workers"):
         extract.extract_features(video_dir, out, "random-tiny", workers=0)
+
+
+# --- progress in seconds, chunks, resuming inside a video -----------------------------------------
+
+
+class RecordingBar:
+    """Stands in for tqdm: records the total, the updates and the postfixes."""
+
+    made: list[RecordingBar] = []
+
+    def __init__(self, *, total, desc, unit, disable):
+        self.total, self.unit, self.disable = total, unit, disable
+        self.updates: list[int] = []
+        self.postfixes: list[str] = []
+        RecordingBar.made.append(self)
+
+    def update(self, n):
+        self.updates.append(n)
+
+    def set_postfix_str(self, text, refresh=True):
+        self.postfixes.append(text)
+
+    def refresh(self):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def bars(monkeypatch):
+    RecordingBar.made = []
+    monkeypatch.setattr(extract, "tqdm", RecordingBar)
+    return RecordingBar.made
+
+
+def test_progress_counts_seconds_of_video(video_dir, tmp_path, bars):
+    make_video(video_dir / "long.mp4", num_frames=100, fps=10)  # 10 s: chunks of 3, 3, 3 and 1 s
+    summary = extract.extract_features(video_dir, tmp_path / "store", "random-tiny", chunk_seconds=3)
+    assert sorted(summary.extracted) == ["good", "long", "other"] and list(summary.failed) == ["broken"]
+    (bar,) = bars
+    assert bar.unit == "s" and not bar.disable
+    assert bar.total == 3 + 10 + 3  # probed durations; the broken file counts for nothing
+    assert sum(bar.updates) == bar.total and max(bar.updates) <= 3  # one update per encoded batch
+    assert any(text.startswith("long ") for text in bar.postfixes) and "long 10/10 s" in bar.postfixes
+    extract.extract_features(video_dir, tmp_path / "quiet", "random-tiny", progress=False)
+    assert bars[1].disable
+
+
+@pytest.fixture
+def long_dir(tmp_path):
+    folder = tmp_path / "long_videos"
+    folder.mkdir()
+    make_video(folder / "long.mp4", num_frames=100, fps=10)  # 10 s: chunks [0, 3), [3, 6), [6, 9), [9, 10)
+    return folder
+
+
+def partial_dir(store):
+    return store / "features" / "long.partial"
+
+
+@pytest.mark.parametrize("backend", ["decord", "av"] if extract.videolib.decord_available() else ["av"])
+def test_interrupted_video_resumes_at_its_first_unfinished_chunk(long_dir, tmp_path, backend):
+    whole = tmp_path / "whole"
+    extract.extract_features(long_dir, whole, "random-tiny", chunk_seconds=3, backend=backend,
+                             feature_dtype="float32", progress=False)
+    out = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):  # random-tiny encodes a 3 s chunk in one call: 2 chunks finish
+        extract.extract_features(long_dir, out, CountingEncoder(interrupt_after=2), chunk_seconds=3,
+                                 backend=backend, feature_dtype="float32", progress=False)
+    assert "long" not in FeatureStore(out)
+    assert sorted(p.name for p in partial_dir(out).iterdir()) == ["00000.npy", "00001.npy", "state.json"]
+    encoder = CountingEncoder()
+    summary = extract.extract_features(long_dir, out, encoder, chunk_seconds=3, backend=backend,
+                                       feature_dtype="float32", progress=False)
+    assert summary.extracted == ["long"] and summary.resumed == {"long": 6} and not summary.warnings
+    assert encoder.calls == 2  # chunks [6, 9) and [9, 10) only
+    np.testing.assert_array_equal(FeatureStore(out).features("long"), FeatureStore(whole).features("long"))
+    assert not partial_dir(out).exists() and not list(out.rglob("*.tmp*"))
+
+
+def test_interrupted_s3d_resumes_bit_identically(tmp_path):
+    import torch
+
+    from norton import s3d
+    from norton.encoders import S3DEncoder
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    make_video(folder / "long.mp4", num_frames=105, fps=30, width=40, height=32)  # 3.5 s: chunks of 2 and 2 s
+    torch.manual_seed(0)
+    model = s3d.S3DG().eval()
+
+    class Counting(S3DEncoder):
+        calls, interrupt_after = 0, None
+
+        def encode(self, frames, timestamps):
+            if self.interrupt_after is not None and self.calls >= self.interrupt_after:
+                raise KeyboardInterrupt("simulated interruption")
+            self.calls += 1
+            return super().encode(frames, timestamps)
+
+    def encoder(interrupt_after=None):
+        made = Counting(model, name="s3d:test", frame_size=32, seconds_per_batch=1)
+        made.interrupt_after = interrupt_after
+        return made
+
+    options = dict(chunk_seconds=2, feature_dtype="float32", progress=False)
+    extract.extract_features(folder, tmp_path / "whole", encoder(), **options)
+    with pytest.raises(KeyboardInterrupt):  # 1-second batches: chunk 0 finishes, chunk 1 is half done
+        extract.extract_features(folder, tmp_path / "store", encoder(interrupt_after=3), **options)
+    resumed = encoder()
+    summary = extract.extract_features(folder, tmp_path / "store", resumed, **options)
+    assert summary.resumed == {"long": 2} and resumed.calls == 2  # seconds 2 and 3 (half a second, padded)
+    np.testing.assert_array_equal(FeatureStore(tmp_path / "store").features("long"),
+                                  FeatureStore(tmp_path / "whole").features("long"))
+
+
+def test_a_corrupt_partial_chunk_is_redone_with_a_warning_naming_it(long_dir, tmp_path, capsys):
+    whole = tmp_path / "whole"
+    extract.extract_features(long_dir, whole, "random-tiny", chunk_seconds=3, feature_dtype="float32",
+                             progress=False)
+    out = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        extract.extract_features(long_dir, out, CountingEncoder(interrupt_after=2), chunk_seconds=3,
+                                 feature_dtype="float32", progress=False)
+    corrupt = partial_dir(out) / "00001.npy"
+    corrupt.write_bytes(corrupt.read_bytes()[:50])  # a disk that lost the end of the file
+    (partial_dir(out) / ".00002.npy.tmp-123").write_bytes(b"half a chunk")  # a kill during a write
+    encoder = CountingEncoder()
+    summary = extract.extract_features(long_dir, out, encoder, chunk_seconds=3, feature_dtype="float32",
+                                       progress=False)
+    (note,) = summary.warnings["long"]
+    assert str(corrupt) in note and "redoing it" in note
+    assert summary.resumed == {"long": 3} and encoder.calls == 3  # chunk 0 kept; 1, 2 and 3 encoded
+    np.testing.assert_array_equal(FeatureStore(out).features("long"), FeatureStore(whole).features("long"))
+    assert not partial_dir(out).exists()
+
+
+def test_partial_chunks_of_other_settings_or_an_edited_video_are_discarded(long_dir, tmp_path):
+    out = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        extract.extract_features(long_dir, out, CountingEncoder(interrupt_after=2), chunk_seconds=3,
+                                 progress=False)
+    encoder = CountingEncoder()
+    summary = extract.extract_features(long_dir, out, encoder, chunk_seconds=4, progress=False)
+    (note,) = summary.warnings["long"]
+    assert str(partial_dir(out)) in note and "chunk_seconds 3 != 4" in note
+    assert not summary.resumed and encoder.calls == 3  # 10 s in chunks of 4, 4 and 2 s, all encoded
+
+    with pytest.raises(KeyboardInterrupt):
+        extract.extract_features(long_dir, tmp_path / "again", CountingEncoder(interrupt_after=1), chunk_seconds=3,
+                                 progress=False)
+    make_video(long_dir / "long.mp4", num_frames=90, fps=10)  # the file is replaced (9 s)
+    summary = extract.extract_features(long_dir, tmp_path / "again", "random-tiny", chunk_seconds=3,
+                                       progress=False)
+    assert "discarded" in summary.warnings["long"][0] and not summary.resumed
+    assert FeatureStore(tmp_path / "again").features("long").shape == (9, 32)
+
+
+def test_a_finished_video_has_no_partial_state_left(long_dir, tmp_path):
+    out = tmp_path / "store"
+    extract.extract_features(long_dir, out, "random-tiny", chunk_seconds=3, progress=False)
+    assert sorted(p.name for p in (out / "features").iterdir()) == ["long.npy"]
+    partial_dir(out).mkdir()  # as left by a kill after the features were written, before the chunks went
+    (partial_dir(out) / "00000.npy").write_bytes(b"old")
+    summary = extract.extract_features(long_dir, out, "random-tiny", chunk_seconds=3, progress=False)
+    assert summary.skipped == ["long"] and not partial_dir(out).exists()
+
+
+def test_bad_chunk_seconds(long_dir, tmp_path):
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="chunk_seconds"):
+            extract.extract_features(long_dir, tmp_path / "store", "random-tiny", chunk_seconds=bad)
+
+
+def test_chunk_plan_splits_whole_seconds():
+    plan = extract.plan_chunks(10.0, 2, 3)
+    assert plan.rows == [3, 3, 3, 1] and plan.num_seconds == 10
+    np.testing.assert_allclose(plan.chunk_times(1), [3.0, 3.5, 4.0, 4.5, 5.0, 5.5])
+    np.testing.assert_array_equal(plan.seconds[3], [9])
+    assert extract.plan_chunks(2.5, 1, 60).rows == [3]
+    assert extract.plan_chunks(0.0, 1, 60).rows == []

@@ -153,3 +153,41 @@ def test_auto_backend_falls_back_to_pyav(monkeypatch):
     assert video.resolve_backend("auto") == "av"
     with pytest.raises(ImportError, match="decord"):
         video.resolve_backend("decord")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_frame_reader_calls_do_not_depend_on_the_calls_before(clips, backend):
+    """Reading a video chunk by chunk with one reader gives what fresh readers give, chunk for chunk."""
+    times = video.sample_times(10.0, 10)
+    chunks = [times[:30], times[30:60], times[60:]]
+    with video.FrameReader(clips["long"], resize=32, backend=backend) as reader:
+        together = [np.concatenate([b.frames for b in reader.frames_at(chunk, batch_size=7)]) for chunk in chunks]
+    for chunk, frames in zip(chunks[::-1], together[::-1]):
+        alone = video.read_frames(clips["long"], fps=10, start=chunk[0], end=chunk[-1] + 0.05, resize=32,
+                                  backend=backend)
+        np.testing.assert_array_equal(frames, alone.frames)
+    np.testing.assert_array_equal(decoded_indices(np.concatenate(together)), np.arange(100))
+
+
+def test_decord_is_rewound_after_every_batch(clips, monkeypatch):
+    """decord keeps decoding ahead into memory after get_batch (dmlc/decord#208) unless rewound."""
+    calls = []
+
+    class Reader:
+        def get_avg_fps(self):
+            return 10.0
+
+        def __len__(self):
+            return 30
+
+        def get_batch(self, indices):
+            calls.append(("get_batch", len(indices)))
+            return type("Batch", (), {"asnumpy": lambda self: np.zeros((len(indices), 4, 4, 3), np.uint8)})()
+
+        def seek(self, index):
+            calls.append(("seek", index))
+
+    pytest.importorskip("decord")
+    batches = list(video._iter_decord(clips["h264"], Reader(), np.arange(30) / 10, 12))
+    assert [len(b.frames) for b in batches] == [12, 12, 6]
+    assert calls == [("get_batch", 12), ("seek", 0), ("get_batch", 12), ("seek", 0), ("get_batch", 6), ("seek", 0)]

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -14,6 +16,8 @@ VERSION = 1
 MANIFEST = "manifest.json"
 CAPTIONS = "captions.json"
 FEATURES = "features"
+PARTIAL_SUFFIX = ".partial"  # FEATURES/<video id>.partial/: finished chunks of a video not yet complete
+PARTIAL_STATE = "state.json"
 
 
 def check_video_id(video_id: str) -> str:
@@ -70,6 +74,7 @@ class FeatureStoreWriter:
         self.flush_every = flush_every
         self.pending = 0
         self.captions_changed = False
+        self.completed: list[str] = []  # written since the last flush (their partial state goes at the flush)
         if (self.root / MANIFEST).exists():
             self.manifest = read_manifest(self.root)
             for key, value in (("encoder", encoder), ("feature_dim", feature_dim), ("fps", fps)):
@@ -92,12 +97,16 @@ class FeatureStoreWriter:
         self.flush()
 
     def flush(self) -> None:
-        """Write captions.json (if changed) and then the manifest, atomically."""
+        """Write captions.json (if changed) and then the manifest, atomically; drop the partial state of the
+        videos the manifest now lists."""
         if self.captions_changed:
             write_howto100m_json(self.root / CAPTIONS, self.captions)
             self.captions_changed = False
         write_json_atomic(self.root / MANIFEST, self.manifest)
         self.pending = 0
+        for video_id in self.completed:  # listed in the manifest now: their finished chunks are not needed
+            shutil.rmtree(self.partial_folder(video_id), ignore_errors=True)
+        self.completed = []
 
     def record(self) -> None:
         """Count one change and flush when flush_every changes are pending."""
@@ -110,9 +119,21 @@ class FeatureStoreWriter:
         entry = self.manifest["videos"].get(video_id)
         return entry is not None and (self.root / entry["features"]).is_file()
 
+    def partial(self, video_id: str, *, identity: dict, rows: list[int]) -> PartialFeatures:
+        """The finished chunks of a video in progress (FEATURES/<id>.partial/), each chunk `rows[k]` seconds.
+
+        `identity` (JSON) says what the chunks are made from; the store's encoder and feature_dim are added."""
+        check_video_id(video_id)
+        identity = {"encoder": self.manifest.get("encoder"), "feature_dim": self.manifest["feature_dim"], **identity}
+        return PartialFeatures(self.partial_folder(video_id), identity=identity, rows=rows,
+                               feature_dim=self.manifest["feature_dim"])
+
+    def partial_folder(self, video_id: str) -> Path:
+        return self.root / FEATURES / f"{check_video_id(video_id)}{PARTIAL_SUFFIX}"
+
     def write(self, video_id: str, features: np.ndarray, *, captions: Captions | None = None,
               source: str | None = None) -> None:
-        """Save (T, D) features (and captions), then list the video in the manifest."""
+        """Save (T, D) features (and captions), then list the video in the manifest (and drop its partial state)."""
         check_video_id(video_id)
         features = np.asarray(features)
         if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] != self.manifest["feature_dim"]:
@@ -133,6 +154,7 @@ class FeatureStoreWriter:
         self.manifest["failed"].pop(video_id, None)
         self.manifest["videos"][video_id] = {"features": relative, "num_seconds": int(features.shape[0]),
                                              "source": source}
+        self.completed.append(video_id)
         self.record()
 
     def fail(self, video_id: str, reason: str) -> None:
@@ -140,6 +162,106 @@ class FeatureStoreWriter:
         self.manifest["videos"].pop(video_id, None)
         self.manifest["failed"][video_id] = str(reason)
         self.record()
+
+
+class PartialFeatures:
+    """The finished chunks of one video's features, kept beside the store until the video is complete,
+    so that a rerun after an interruption continues at the first unfinished chunk.
+
+    FEATURES/<id>.partial/ holds chunk k's float32 (rows[k], D) features as `<k:05d>.npy` and state.json,
+    what the chunks were made from (`identity`: encoder, sampling, chunk length, the source file's size and
+    mtime...): chunks made otherwise are discarded, never mixed in. Every file is written atomically, so a
+    chunk file is whole or absent; one that is unreadable anyway is redone (`done_chunks` says so)."""
+
+    def __init__(self, folder: Path, *, identity: dict, rows: list[int], feature_dim: int):
+        self.folder = folder
+        self.identity = identity
+        self.rows = list(rows)
+        self.feature_dim = feature_dim
+
+    def chunk_path(self, index: int) -> Path:
+        return self.folder / f"{index:05d}.npy"
+
+    def done_chunks(self, on_note: Callable[[str], object] = lambda note: None) -> set[int]:
+        """Indices of the chunks already written and intact; what is unusable is removed, said to on_note."""
+        if not self.folder.is_dir():
+            return set()
+        for stray in self.folder.glob(".*.tmp-*"):  # left by a kill during an atomic write
+            stray.unlink(missing_ok=True)
+        chunk_files = sorted(self.folder.glob("*.npy"))
+        state = self.folder / PARTIAL_STATE
+        why = None
+        if not state.is_file():
+            why = "it has no state.json"
+        else:
+            try:
+                recorded = load_json(state)
+            except (ValueError, OSError) as error:
+                why = f"its state.json is unreadable ({error})"
+            else:
+                if recorded != self.identity:
+                    why = f"it was made otherwise ({describe_difference(recorded, self.identity)})"
+        if why is not None:
+            if chunk_files:
+                on_note(f"discarded the partial features in {self.folder}: {why}; the video is redone")
+            self.remove()
+            return set()
+        done = set()
+        expected = {self.chunk_path(k).name: k for k in range(len(self.rows))}
+        for path in chunk_files:
+            index = expected.get(path.name)
+            problem = "is not a chunk of this video" if index is None else self.check_chunk(path, self.rows[index])
+            if problem is None:
+                done.add(index)
+            else:
+                on_note(f"partial chunk {path} {problem}; redoing it")
+                path.unlink(missing_ok=True)
+        return done
+
+    def check_chunk(self, path: Path, rows: int) -> str | None:
+        """None if the chunk file holds finite float32 (rows, D) features, else what is wrong with it."""
+        try:
+            features = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            return f"is corrupt ({error})"
+        if features.dtype != np.float32 or features.shape != (rows, self.feature_dim):
+            return f"holds {features.dtype} {features.shape}, expected float32 {(rows, self.feature_dim)}"
+        if not np.all(np.isfinite(features)):
+            return "holds NaN or infinite values"
+        return None
+
+    def write_chunk(self, index: int, features: np.ndarray) -> None:
+        """Save chunk `index` (float32 (rows[index], D)) atomically; the first one also writes state.json."""
+        features = np.asarray(features, dtype=np.float32)
+        if features.shape != (self.rows[index], self.feature_dim):
+            raise ValueError(f"chunk {index} of {self.folder}: expected shape {(self.rows[index], self.feature_dim)}, "
+                             f"got {features.shape}")
+        if not (self.folder / PARTIAL_STATE).is_file():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.folder / PARTIAL_STATE, self.identity)
+        with atomic_write(self.chunk_path(index)) as handle:
+            np.save(handle, features)
+
+    def load_chunk(self, index: int) -> np.ndarray:
+        """Chunk `index` as float32 (rows[index], D); ValueError naming the file if it is not intact."""
+        path = self.chunk_path(index)
+        problem = self.check_chunk(path, self.rows[index]) if path.is_file() else "is missing"
+        if problem is not None:
+            raise ValueError(f"partial chunk {path} {problem}")
+        return np.load(path, allow_pickle=False)
+
+    def remove(self) -> None:
+        """Delete the partial state (after the video's features are in place, or when it is unusable)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def describe_difference(recorded: object, identity: dict) -> str:
+    """Which fields of a partial state differ from what is asked now, e.g. "chunk_seconds 30 != 60"."""
+    if not isinstance(recorded, dict):
+        return f"state {recorded!r}"
+    keys = sorted(set(recorded) | set(identity))
+    return ", ".join(f"{key} {recorded.get(key)!r} != {identity.get(key)!r}"
+                     for key in keys if recorded.get(key) != identity.get(key))
 
 
 class FeatureStore:
