@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from . import metrics as M
 from .align import Alignment, align, score_alignments
-from .data.synthetic import SyntheticConfig, SyntheticDataset, make_synthetic, unit_rows
+from .data.synthetic import SyntheticConfig, make_synthetic, unit_rows
 from .data.videos import LongVideo
 from .model import TowerOutput
 

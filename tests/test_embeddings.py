@@ -5,11 +5,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import AutoModel, AutoTokenizer
 
 from norton.data import embeddings as E
 from norton.data.embeddings import SentenceEmbedder, embed_sentences
-from norton.model import minilm_dir
 
 ONION = "a person slices an onion with a knife"
 TEXTS = [ONION, "chopping onions", "subscribe to my channel", "now we boil the pasta in salted water for ten minutes"]

@@ -1,6 +1,5 @@
 """Views: pure figure functions on small arrays, slider observers, HTML snapshots, and norton.explore's helpers."""
 import json
-import math
 
 import numpy as np
 import pytest

@@ -519,7 +519,7 @@ def bucket_filter_figure(caption_text: Sequence[str], caption_times, caption_sha
     Long videos: at most VISIBLE_ROWS captions are shown at once (drag the caption axis to scroll)."""
     data = bucket_filter_data(caption_text, caption_times, caption_share, clip_times, clip_share,
                               caption_alignable, clip_truth, threshold)
-    n, m = len(data["captions"]["y"]), len(data["clips"]["x"])
+    m = len(data["clips"]["x"])
     layout = bucket_filter_layout(data["captions"]["text"], m, thumbnails, threshold, title, marginals=marginals,
                                   clip_times=clip_times)
     strip = layout.pop("_thumbnail_hover")
