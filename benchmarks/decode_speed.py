@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from norton import video
+from norton import decode as video
 from norton.encoders import build_encoder, encode_video
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from norton import video as videolib
+from norton import decode as videolib
 
 CLIP_DEFAULT = "openai/clip-vit-base-patch32"
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)

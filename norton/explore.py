@@ -175,14 +175,11 @@ def load_real_video(feature_path: str | os.PathLike, subtitle_path: str | os.Pat
 
 def clip_thumbnails(video_path: str | os.PathLike, clip_times: np.ndarray, height: int = 48,
                     backend: str = "auto") -> np.ndarray:
-    """(m, height, W, 3) uint8: the frame at the middle of each clip (norton.video)."""
-    from . import video as videolib
+    """(m, height, W, 3) uint8: the frame at the middle of each clip (norton.decode.thumbnails)."""
+    from .decode import thumbnails
 
-    info = videolib.probe(video_path, backend)
-    times = np.minimum(np.asarray(clip_times, dtype=float).mean(axis=1), max(info.duration - 1e-3, 0.0))
-    width = max(1, round(info.width * height / info.height))
-    batches = videolib.iter_frames_at(video_path, times, resize=(height, width), backend=info.backend)
-    return np.concatenate([batch.frames for batch in batches])
+    middles = np.asarray(clip_times, dtype=float).mean(axis=1)
+    return thumbnails(video_path, times=middles, height=height, backend=backend).frames
 
 
 # --- similarity and the plan ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
-from norton import video as videolib
+from norton import decode as videolib
 from norton.data.captions import Captions, merge_fragments, read_subtitles
 from norton.data.store import FeatureStoreWriter, PartialFeatures
 from norton.encoders import ENCODER_FORMS, VideoEncoder, build_encoder, merge_seconds

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from norton import video
+from norton import decode as video
 from videos_helpers import decoded_indices, make_broken_files, make_video
 
 BACKENDS = ["decord", "av"] if video.decord_available() else ["av"]

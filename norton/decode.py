@@ -1,4 +1,7 @@
-"""Frame sampling from video files: decord (PyAV fallback), bounded chunks, windows, thumbnails."""
+"""Decoding video files into frames: decord (PyAV fallback), bounded chunks, windows, thumbnails.
+
+(The records of long videos, features and captions, are norton.data.videos.)
+"""
 from __future__ import annotations
 
 import math
@@ -193,15 +196,20 @@ def read_frames(path: str | os.PathLike, **kwargs) -> FrameBatch:
 
 
 def thumbnails(
-    path: str | os.PathLike, num: int = 8, *, height: int = 64, backend: str = "auto"
+    path: str | os.PathLike, num: int = 8, *, times: Sequence[float] | np.ndarray | None = None,
+    height: int = 64, backend: str = "auto"
 ) -> FrameBatch:
-    """`num` small frames at the centres of `num` equal segments of the video, `height` pixels high."""
-    if num < 1:
+    """Small frames `height` pixels high: at the centres of `num` equal segments of the video, or at
+    the given ascending `times` (seconds; those past the end show the last frame)."""
+    if times is None and num < 1:
         raise ValueError(f"num must be >= 1, got {num}")
     info = probe(path, backend)
-    times = (np.arange(num) + 0.5) * info.duration / num
+    if times is None:
+        times, batch_size = (np.arange(num) + 0.5) * info.duration / num, num
+    else:
+        times, batch_size = np.minimum(np.asarray(times, dtype=float), max(info.duration - 1e-3, 0.0)), 32
     width = max(1, round(info.width * height / info.height))
-    batches = list(iter_frames_at(path, times, batch_size=num, resize=(height, width), backend=info.backend))
+    batches = list(iter_frames_at(path, times, batch_size=batch_size, resize=(height, width), backend=info.backend))
     return FrameBatch(np.concatenate([b.timestamps for b in batches]), np.concatenate([b.frames for b in batches]))
 
 
