@@ -26,7 +26,7 @@ from norton.checkpoint import load_model
 from norton.config import NortonConfig
 from norton.data.howto import ALIGNABLE_KINDS, CAPTION_KINDS
 from norton.data.sampling import SamplerConfig, collate, sample_video
-from norton.evaluate import ABLATION_SAMPLER, _EvalMode, heldout_videos, loss_diagnostics, read_results
+from norton.evaluate import ABLATION_SAMPLER, EvalMode, heldout_videos, loss_diagnostics, read_results
 from norton.losses import NortonLoss, sequence_blocks
 from norton.ot import bucket_sinkhorn
 
@@ -93,7 +93,7 @@ def plan_and_kinds(model, data, *, batches=6, seed=123):
     loss, rng = NortonLoss(config), np.random.default_rng(seed)
     videos = data.videos
     entropy, records = [], []
-    with _EvalMode(model):
+    with EvalMode(model):
         for _ in range(batches):
             indices = rng.choice(len(videos), size=sampler.videos_per_batch, replace=False).tolist()
             draws = [sample_video(videos[i], sampler, rng) for i in indices]
