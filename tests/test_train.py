@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import norton.train as train_module
+import norton.train.trainer as trainer_module
 from conftest import REPO
 from norton import NortonConfig, NortonLoss
 from norton.checkpoint import load_model, read_checkpoint
@@ -204,7 +205,7 @@ def test_resume_after_a_kill_ends_with_bitwise_equal_weights(tmp_path):
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = train_module.loss_terms
+    real = trainer_module.loss_terms
 
     def poisoned(loss_fn, inputs):
         calls["n"] += 1
@@ -213,7 +214,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path, mo
             terms.total = terms.total * float("nan")
         return terms
 
-    monkeypatch.setattr(train_module, "loss_terms", poisoned)
+    monkeypatch.setattr(trainer_module, "loss_terms", poisoned)
     config = small_config(tmp_path, steps=8, checkpoint_every=2)
     with pytest.raises(FloatingPointError, match=r"loss is nan at step 5.*step_00000004\.pt"):
         train(config)

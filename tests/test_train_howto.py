@@ -4,7 +4,7 @@ import zlib
 import numpy as np
 import pytest
 
-import norton.train as train_module
+import norton.train.data as train_data
 from norton.data.howto import make_howto
 from norton.train import TrainConfig, read_metrics, train
 
@@ -32,7 +32,7 @@ def test_a_howto_config_trains_a_few_steps_on_cpu(tmp_path, monkeypatch):
         seen.append(config)
         return make_howto(config, embed=hashed_embed)
 
-    monkeypatch.setattr(train_module, "make_howto", fake_make_howto)
+    monkeypatch.setattr(train_data, "make_howto", fake_make_howto)
     config = TrainConfig.from_dict({**SMALL_HOWTO, "out_dir": str(tmp_path / "run")})
     assert config.howto_config().num_videos == 4 and config.howto_config().step_seconds == (8, 12)
     assert TrainConfig.from_yaml(config.to_yaml()) == config
