@@ -27,8 +27,7 @@ from norton.config import NortonConfig
 from norton.data.howto import ALIGNABLE_KINDS, CAPTION_KINDS
 from norton.data.sampling import SamplerConfig, collate, sample_video
 from norton.evaluate import ABLATION_SAMPLER, EvalMode, heldout_videos, loss_diagnostics, read_results
-from norton.losses import NortonLoss, sequence_blocks
-from norton.ot import bucket_sinkhorn
+from norton.losses import NortonLoss
 
 STEPS = [("B", "A", "FNE"), ("C", "B", "L_video, mean"), ("D", "C", "FILIP max"), ("E", "C", "soft-max 0.1"),
          ("F", "C", "soft-max 0.2"), ("G", "C", "soft-max 1"), ("H", "G", "bucket 10%"), ("I", "G", "bucket 50%"),
@@ -103,10 +102,7 @@ def plan_and_kinds(model, data, *, batches=6, seed=123):
             plan = out.clip_plan / out.clip_plan.sum(1, keepdim=True)
             n = plan.shape[0]
             entropy.append(float((-(plan * plan.clamp_min(1e-30).log()).sum(1) / math.log(n)).mean()))
-            own = sequence_blocks(out.fused_similarity, config.clips_per_sequence).diagonal(dim1=0, dim2=1)
-            solved = bucket_sinkhorn(own.permute(2, 0, 1), out.bucket_value, config.eps_video,
-                                     marginals=config.bucket_marginals)
-            share = (solved.row_bucket_mass / (solved.row_bucket_mass + solved.plan.sum(-1))).flatten().numpy()
+            share = out.caption_bucket_share.numpy()
             log_tokens = np.log(encoded.text_mask.sum(1).numpy())
             pairs = [(i, d) for i, ds in zip(indices, draws) for d in ds]
             for value, length, (v, draw) in zip(share, log_tokens, pairs):

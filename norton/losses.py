@@ -6,6 +6,7 @@ clips; rows of the M x M logits are paragraphs, columns videos.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import NortonConfig
-from .ot import HALF_DTYPES, SINKHORN_BACKENDS, bucket_sinkhorn, sinkhorn
+from .ot import HALF_DTYPES, SINKHORN_BACKENDS, BucketOTResult, OTResult, bucket_sinkhorn, sinkhorn
 from .similarity import (SOFT_MAX_PATHS, hard_max_scores, minmax, pooled_cosine, require_tokens,
                          soft_max_similarity)
 
@@ -33,6 +34,15 @@ class NortonOutput:
     video_logits: Tensor      # (M, M) rows paragraphs, columns videos
     video_plans: Tensor       # (M, M, K, K) plan of paragraph i x video j, bucket cropped
     clip_plan: Tensor         # (N, N) rectification plan Q, rows captions, rows/cols sum to ~1
+    mean_similarity: Tensor | None = None  # (N, N) S_mean as fused (min-max normalised where the config says)
+    fine_similarity: Tensor | None = None  # (N, N) S_fine as fused; None for fine_similarity="mean"
+    own_bucket: BucketOTResult | None = None  # the bucket OT of each paragraph with its own video, (M, ...)
+    #                                           as solved (before any renormalisation); None without the bucket
+
+    @property
+    def caption_bucket_share(self) -> Tensor | None:
+        """(N,) share of each caption's mass that the bucket takes when its paragraph meets its own video."""
+        return None if self.own_bucket is None else self.own_bucket.row_bucket_share.flatten()
 
 
 def rectified_clip_loss(pooled_video: Tensor, pooled_text: Tensor, beta: float, *, eps: float = 1.0,
@@ -72,11 +82,52 @@ def sequence_blocks(similarity: Tensor, k: int) -> Tensor:
     return similarity.reshape(m, k, m, k).transpose(1, 2)
 
 
+def diagonal_blocks(blocks: Tensor) -> Tensor:
+    """(M, M, ...) -> (M, ...): block [i, i] of each paragraph i with its own video."""
+    return blocks.diagonal(dim1=0, dim2=1).movedim(-1, 0)
+
+
+def fuse(mean_similarity: Tensor, fine_similarity: Tensor, fusion_weight: float = 0.5) -> Tensor:
+    """S = (w * S_mean + S_fine) / (w + 1): the similarity of the video-paragraph OT."""
+    return (fusion_weight * mean_similarity + fine_similarity) / (fusion_weight + 1)
+
+
 def bucket_value(similarity: Tensor, ratio: float) -> Tensor:
     """p: the int(ratio * N)-th smallest similarity of the aligned pairs (the diagonal), detached."""
     diagonal = similarity.detach().diagonal()
     k = min(max(1, int(ratio * diagonal.numel())), diagonal.numel())
     return diagonal.kthvalue(k).values
+
+
+def video_paragraph_plans(similarity: Tensor, k: int, *, eps: float = 0.1, n_iters: int = 50,
+                          bucket: Tensor | None = None, marginals: str = "uniform",
+                          sinkhorn_backend: str = "auto") -> OTResult:
+    """The OT of every paragraph x video block of S (rows captions), without gradient (Eqs. 2-4, 6).
+
+    Returns the solve of the (M, M, K, K) blocks: an OTResult, or with `bucket` = p a BucketOTResult
+    (plans cropped, what each caption and clip sent to the bucket).
+    """
+    blocks = sequence_blocks(similarity, k).detach()
+    if bucket is None:
+        return sinkhorn(blocks, eps, n_iters=n_iters, backend=sinkhorn_backend)
+    return bucket_sinkhorn(blocks, bucket, eps, marginals=marginals, n_iters=n_iters, backend=sinkhorn_backend)
+
+
+def paragraph_contrast(similarity: Tensor, k: int, plans: Tensor, logit_scale: Tensor, *,
+                       renormalize: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """Video-paragraph contrast: logits[i, j] = scale * <Q_ij, S_ij> for plans Q (M, M, K, K).
+
+    `renormalize` rescales each plan to total mass K (released code). Returns (loss, logits (M, M),
+    the plans used).
+    """
+    blocks = sequence_blocks(similarity, k)
+    plans = plans.to(blocks.dtype)
+    if renormalize:
+        plans = plans * (k / plans.sum(dim=(-2, -1), keepdim=True))
+    logits = logit_scale * (plans * blocks).sum(dim=(-2, -1))
+    targets = torch.arange(logits.shape[0], device=logits.device)
+    loss = F.cross_entropy(logits, targets) + F.cross_entropy(logits.transpose(0, 1), targets)
+    return loss, logits, plans
 
 
 def video_paragraph_loss(similarity: Tensor, k: int, logit_scale: Tensor, *, eps: float = 0.1,
@@ -89,19 +140,16 @@ def video_paragraph_loss(similarity: Tensor, k: int, logit_scale: Tensor, *, eps
     similarity (N, N) rows captions; bucket = p or None; `renormalize` rescales each cropped plan
     to total mass K (released code). Returns (loss, logits (M, M), plans (M, M, K, K)).
     """
-    blocks = sequence_blocks(similarity, k)
-    if bucket is None:
-        plans = sinkhorn(blocks.detach(), eps, n_iters=n_iters, backend=sinkhorn_backend).plan
-    else:
-        plans = bucket_sinkhorn(blocks.detach(), bucket, eps, marginals=marginals, n_iters=n_iters,
-                                backend=sinkhorn_backend).plan
-    plans = plans.to(blocks.dtype)
-    if renormalize:
-        plans = plans * (k / plans.sum(dim=(-2, -1), keepdim=True))
-    logits = logit_scale * (plans * blocks).sum(dim=(-2, -1))
-    targets = torch.arange(logits.shape[0], device=logits.device)
-    loss = F.cross_entropy(logits, targets) + F.cross_entropy(logits.transpose(0, 1), targets)
-    return loss, logits, plans
+    solved = video_paragraph_plans(similarity, k, eps=eps, n_iters=n_iters, bucket=bucket, marginals=marginals,
+                                   sinkhorn_backend=sinkhorn_backend)
+    return paragraph_contrast(similarity, k, solved.plan, logit_scale, renormalize=renormalize)
+
+
+def own_blocks(solved: OTResult) -> OTResult:
+    """The part of a blockwise (M, M, ...) solve where each paragraph meets its own video: (M, ...), copied."""
+    return dataclasses.replace(solved, **{
+        f.name: diagonal_blocks(getattr(solved, f.name)).clone()
+        for f in dataclasses.fields(solved) if isinstance(getattr(solved, f.name), Tensor)})
 
 
 class NortonLoss(nn.Module):
@@ -133,15 +181,17 @@ class NortonLoss(nn.Module):
         """1 / tau, clamped to [1, 100]."""
         return self.log_logit_scale.clamp(0.0, MAX_LOGIT_SCALE).exp()
 
-    def fused_similarity(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
-                         text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor) -> Tensor:
-        """S (N captions, N clips) of the video-paragraph OT: pooled cosine fused with the fine term."""
+    def similarities(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
+                     text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor
+                     ) -> tuple[Tensor, Tensor | None, Tensor]:
+        """(S_mean, S_fine or None for "mean", S), each (N captions, N clips): S enters the video-paragraph
+        OT, the pooled cosine fused with the fine term."""
         cfg = self.config
         mean_similarity = pooled_cosine(pooled_text, pooled_video)
         if cfg.minmax_normalize:
             mean_similarity = minmax(mean_similarity)
         if cfg.fine_similarity == "mean":
-            return mean_similarity
+            return mean_similarity, None, mean_similarity
         if cfg.fine_similarity == "max":
             t2v, v2t = hard_max_scores(text_tokens, video_tokens, text_mask, video_mask)
             if cfg.minmax_normalize:
@@ -152,7 +202,12 @@ class NortonLoss(nn.Module):
                 text_tokens, video_tokens, text_mask, video_mask, cfg.alpha,
                 mask_padding=cfg.mask_padding, minmax_normalize=cfg.minmax_normalize,
                 path=self.similarity_path)
-        return (cfg.fusion_weight * mean_similarity + fine_similarity) / (cfg.fusion_weight + 1)
+        return mean_similarity, fine_similarity, fuse(mean_similarity, fine_similarity, cfg.fusion_weight)
+
+    def fused_similarity(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
+                         text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor) -> Tensor:
+        """S (N captions, N clips) of the video-paragraph OT: pooled cosine fused with the fine term."""
+        return self.similarities(pooled_video, pooled_text, video_tokens, text_tokens, video_mask, text_mask)[2]
 
     def forward(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
                 text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor) -> NortonOutput:
@@ -163,18 +218,20 @@ class NortonLoss(nn.Module):
             pooled_video, pooled_text, cfg.beta, eps=cfg.eps_clip, n_iters=cfg.sinkhorn_iters,
             keep_weight=self.keep_weight, sinkhorn_backend=self.sinkhorn_backend)
 
-        fused = self.fused_similarity(pooled_video, pooled_text, video_tokens, text_tokens,
-                                      video_mask, text_mask)
+        mean, fine, fused = self.similarities(pooled_video, pooled_text, video_tokens, text_tokens,
+                                              video_mask, text_mask)
 
         bucket = None if cfg.prompt_ratio is None else bucket_value(fused, cfg.prompt_ratio)
-        video_loss, video_logits, video_plans = video_paragraph_loss(
-            fused, cfg.clips_per_sequence, self.logit_scale(), eps=cfg.eps_video,
-            n_iters=cfg.sinkhorn_iters, bucket=bucket, marginals=cfg.bucket_marginals,
-            renormalize=cfg.renormalize_plan_mass, sinkhorn_backend=self.sinkhorn_backend)
+        solved = video_paragraph_plans(fused, cfg.clips_per_sequence, eps=cfg.eps_video, n_iters=cfg.sinkhorn_iters,
+                                       bucket=bucket, marginals=cfg.bucket_marginals,
+                                       sinkhorn_backend=self.sinkhorn_backend)
+        video_loss, video_logits, video_plans = paragraph_contrast(
+            fused, cfg.clips_per_sequence, solved.plan, self.logit_scale(), renormalize=cfg.renormalize_plan_mass)
         return NortonOutput(
             total=clip_loss + cfg.video_weight * video_loss, clip=clip_loss, video=video_loss,
             fused_similarity=fused, bucket_value=bucket, video_logits=video_logits,
-            video_plans=video_plans, clip_plan=clip_plan)
+            video_plans=video_plans, clip_plan=clip_plan, mean_similarity=mean, fine_similarity=fine,
+            own_bucket=None if bucket is None else own_blocks(solved))
 
 
 def check_inputs(pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor, text_tokens: Tensor,

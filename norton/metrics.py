@@ -25,6 +25,17 @@ def mean_or_nan(values) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
+def pearson(x, y) -> float:
+    """Pearson correlation of two equally shaped arrays (flattened); NaN when one is constant."""
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"pearson needs two arrays of the same size >= 2, got {x.shape} and {y.shape}")
+    x, y = x - x.mean(), y - y.mean()
+    denominator = math.sqrt(float(x @ x) * float(y @ y))
+    return float(x @ y) / denominator if denominator > 0 else math.nan
+
+
 def _matrix(x, name: str, ndim: int = 2) -> np.ndarray:
     """`x` as a float64 array with `ndim` dims and no NaN, or a ValueError naming `name`."""
     if hasattr(x, "detach"):

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from norton import evaluate as E
+from norton.evaluate import diagnostics as D
 from norton import metrics as M
 from norton.checkpoint import save_checkpoint
 from norton.cli import main
@@ -279,9 +280,9 @@ def test_block_relevance_by_hand():
 
 def test_r2_and_correlation_helpers_by_hand():
     x = np.array([0.0, 1.0, 2.0, 3.0])
-    assert E._r2_on(2 * x + 1, x) == pytest.approx(1.0)
-    assert E._r2_on(np.array([1.0, -1.0, -1.0, 1.0]), x) == pytest.approx(0.0, abs=1e-12)  # no linear part
-    assert E._pearson(x, -x) == pytest.approx(-1.0) and np.isnan(E._pearson(x, np.ones(4)))
+    assert D._r2_on(2 * x + 1, x) == pytest.approx(1.0)
+    assert D._r2_on(np.array([1.0, -1.0, -1.0, 1.0]), x) == pytest.approx(0.0, abs=1e-12)  # no linear part
+    assert M.pearson(x, -x) == pytest.approx(-1.0) and np.isnan(M.pearson(x, np.ones(4)))
 
 
 # ----------------------------------------------------------------------------- the ablation

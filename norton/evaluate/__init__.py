@@ -12,7 +12,7 @@ from .ablation import (ABLATION_DATASETS, ABLATION_MODEL, ABLATION_MODEL_HOWTO, 
                        HELDOUT_SEED, NOISE_LEVELS, ROW_LABELS, ablation_loss, ablation_train_config,
                        global_step_concepts, heldout_videos, howto_noise_config, noise_config)
 from .cli import configure, load_for_evaluation, run
-from .diagnostics import _pearson, _r2_on, batch_diagnostics, block_relevance, loss_diagnostics, pair_relevance
+from .diagnostics import batch_diagnostics, block_relevance, loss_diagnostics, pair_relevance
 from .encoding import ENCODE_BATCH, Encoder, EvalMode, encode_captions, encode_clips, max_rows, pad_clips
 from .protocols import (ALIGN_METHODS, ALIGN_WINDOW_SECONDS, MAX_CLIP_SECONDS, PARAGRAPH_WINDOW_SECONDS, Annotated,
                         annotate, annotate_by_captions, annotate_by_truth, check_videos, covering_windows,

@@ -11,8 +11,7 @@ from .. import metrics as M
 from ..config import NortonConfig
 from ..data.sampling import SamplerConfig, collate, sample_video
 from ..data.videos import LongVideo
-from ..losses import NortonLoss, sequence_blocks
-from ..ot import bucket_sinkhorn
+from ..losses import NortonLoss
 from ..similarity import pooled_cosine, soft_max_similarity
 from .ablation import ABLATION_SAMPLER
 from .encoding import EvalMode
@@ -32,12 +31,6 @@ def pair_relevance(videos: Sequence[LongVideo], draws: Sequence) -> np.ndarray:
         named.append(set(concepts.tolist()))
         shown.append(truth.second_concept[draw.clip_start:draw.clip_end])
     return np.array([[np.isin(seconds, list(c)).mean() if c else 0.0 for seconds in shown] for c in named])
-
-
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson correlation of two flattened arrays (NaN when one is constant)."""
-    x, y = np.ravel(x), np.ravel(y)
-    return float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else math.nan
 
 
 def _r2_on(y: np.ndarray, *predictors: np.ndarray) -> float:
@@ -68,15 +61,14 @@ def batch_diagnostics(encoded, out, relevance: np.ndarray, config, video_index: 
     plan, fused = out.clip_plan.numpy(), out.fused_similarity.numpy()  # rows captions
     dots = (encoded.pooled_text @ encoded.pooled_video.T).numpy()      # the scores of the FNE plan
     cosine = pooled_cosine(encoded.pooled_text, encoded.pooled_video).numpy()
-    fine = soft_max_similarity(encoded.text_tokens, encoded.video_tokens, encoded.text_mask, encoded.video_mask,
-                               config.alpha, mask_padding=config.mask_padding,
-                               minmax_normalize=config.minmax_normalize).numpy()
+    fine = (out.fine_similarity if config.fine_similarity == "soft_max" else soft_max_similarity(
+        encoded.text_tokens, encoded.video_tokens, encoded.text_mask, encoded.video_mask, config.alpha,
+        mask_padding=config.mask_padding, minmax_normalize=config.minmax_normalize)).numpy()
     log_frames = np.log(encoded.video_mask.sum(1).numpy())[None, :].repeat(n, 0)  # (N, N) per clip
     log_words = np.log(encoded.text_mask.sum(1).numpy())[:, None].repeat(n, 1)   # (N, N) per caption
-    own = sequence_blocks(out.fused_similarity, config.clips_per_sequence).diagonal(dim1=0, dim2=1).permute(2, 0, 1)
-    p = out.bucket_value if out.bucket_value is not None else torch.quantile(out.fused_similarity.diagonal(), 0.3)
-    solved = bucket_sinkhorn(own, p, config.eps_video, marginals=config.bucket_marginals)  # paragraph i x video i
-    share = (solved.row_bucket_mass / (solved.row_bucket_mass + solved.plan.sum(-1))).flatten().numpy()
+    if out.caption_bucket_share is None:
+        raise ValueError("batch_diagnostics: the loss output has no bucket (prompt_ratio None)")
+    p, share = out.bucket_value, out.caption_bucket_share.numpy()  # paragraph i x video i
     both = 0 < aligned.sum() < n
     return {
         "misaligned_rate": 1 - aligned.mean(),
@@ -84,9 +76,9 @@ def batch_diagnostics(encoded, out, relevance: np.ndarray, config, video_index: 
         "fne_diagonal_mass": plan.diagonal().mean(),
         "fne_mass_on_faulty": (plan * faulty).sum() / (plan * off).sum(),
         "dot_product_range": (dots.max(1) - dots.min(1)).mean(),
-        "cosine_relevance_corr": _pearson(cosine, relevance),
-        "fine_relevance_corr": _pearson(fine, relevance),
-        "fused_relevance_corr": _pearson(fused, relevance),
+        "cosine_relevance_corr": M.pearson(cosine, relevance),
+        "fine_relevance_corr": M.pearson(fine, relevance),
+        "fused_relevance_corr": M.pearson(fused, relevance),
         "fine_length_r2": _r2_on(fine, log_frames, log_words),
         "similarity_aligned": fused.diagonal()[aligned].mean() if aligned.any() else math.nan,
         "similarity_misaligned": fused.diagonal()[~aligned].mean() if (~aligned).any() else math.nan,
@@ -95,7 +87,7 @@ def batch_diagnostics(encoded, out, relevance: np.ndarray, config, video_index: 
         "bucket_share_aligned": share[aligned].mean() if aligned.any() else math.nan,
         "bucket_share_misaligned": share[~aligned].mean() if (~aligned).any() else math.nan,
         "bucket_misaligned_auc": M.roc_auc(~aligned, share) if both else math.nan,
-        "bucket_caption_length_corr": _pearson(share, log_words[:, 0]),
+        "bucket_caption_length_corr": M.pearson(share, log_words[:, 0]),
         **block_relevance(relevance, video_index, config.clips_per_sequence),
     }
 
@@ -120,6 +112,8 @@ def loss_diagnostics(model, videos: Sequence[LongVideo], *, loss_config=None, sa
     for video in videos:
         require_truth(video)
     loss_config = loss_config or NortonConfig()
+    if loss_config.prompt_ratio is None:  # the bucket numbers need a bucket: Norton's p
+        loss_config = loss_config.replace(prompt_ratio=NortonConfig.prompt_ratio)
     sampler = sampler or SamplerConfig(**ABLATION_SAMPLER)
     loss, rng = NortonLoss(loss_config), np.random.default_rng(seed)
     size = min(sampler.videos_per_batch, len(videos))

@@ -8,9 +8,11 @@ and the walk from the paper's switches to the released code's.
 Everything is view-independent (numpy/torch only); `widgets/` draws it. Every public name is importable
 from `norton.explore` itself.
 """
-from .alignment import alignment_report, fine_similarity, fuse, mean_similarity, video_similarity
+from ..losses import fuse
+from ..metrics import pearson
+from .alignment import alignment_report, fine_similarity, mean_similarity, video_similarity
 from .detail import SoftMaxDetail, pair_detail, soft_max_detail
-from .switches import SwitchStep, content_free_similarity, pearson, switch_metrics, walk_switches
+from .switches import SwitchStep, content_free_similarity, switch_metrics, walk_switches
 from .tokens import (ClipEncoder, VideoTokens, clip_thumbnails, clip_truth_shares, clip_windows, load_real_video,
                      model_encoders, stack_videos, video_tokens)
 

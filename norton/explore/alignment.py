@@ -7,6 +7,7 @@ import numpy as np
 from torch import Tensor
 
 from ..align import SIMILARITIES, Alignment
+from ..losses import fuse
 from ..metrics import mean_or_nan, score_alignment
 from ..similarity import masked_mean, pooled_cosine, soft_max_similarity
 from .tokens import VideoTokens
@@ -22,11 +23,6 @@ def fine_similarity(tokens: VideoTokens, alpha: float = 1.0, mask_padding: bool 
     """(n, m) soft-maximum frame-word similarity (paper Eq. 5)."""
     return soft_max_similarity(tokens.text_tokens, tokens.clip_tokens, tokens.text_mask, tokens.clip_mask,
                                alpha, mask_padding=mask_padding)
-
-
-def fuse(mean: Tensor, fine: Tensor, fusion_weight: float = 0.5) -> Tensor:
-    """S = (w * S_mean + S_fine) / (w + 1), as the loss fuses them."""
-    return (fusion_weight * mean + fine) / (fusion_weight + 1)
 
 
 def video_similarity(tokens: VideoTokens, alpha: float = 1.0, fusion_weight: float = 0.5,

@@ -4,13 +4,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from ..config import SWITCHES, VARIANT_SWITCHES, NortonConfig
-from ..losses import NortonLoss, NortonOutput, sequence_blocks
-from ..ot import bucket_sinkhorn
+from ..losses import NortonLoss, NortonOutput
+from ..metrics import pearson
 from ..similarity import minmax, soft_max_similarity
 
 
@@ -28,17 +27,6 @@ def content_free_similarity(text_mask: Tensor, video_mask: Tensor, alpha: float 
         t2v = t2v * text_mask.shape[-1] / n_t
         v2t = v2t * video_mask.shape[-1] / n_v
     return t2v, v2t
-
-
-def pearson(x, y) -> float:
-    """Pearson correlation of two equally shaped arrays (flattened)."""
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    if x.shape != y.shape or len(x) < 2:
-        raise ValueError(f"pearson needs two arrays of the same size >= 2, got {x.shape} and {y.shape}")
-    x, y = x - x.mean(), y - y.mean()
-    denominator = math.sqrt(float(x @ x) * float(y @ y))
-    return float(x @ y) / denominator if denominator > 0 else math.nan
 
 
 @dataclass
@@ -73,25 +61,21 @@ def _switch_step(name: str, config: NortonConfig, x) -> SwitchStep:
     with torch.no_grad():
         output = NortonLoss(config)(x.pooled_video, x.pooled_text, x.video_tokens, x.text_tokens,
                                     x.video_mask, x.text_mask)
-        fine = soft_max_similarity(x.text_tokens, x.video_tokens, x.text_mask, x.video_mask, config.alpha,
-                                   mask_padding=config.mask_padding, minmax_normalize=config.minmax_normalize)
+        fine = output.fine_similarity if config.fine_similarity == "soft_max" else soft_max_similarity(
+            x.text_tokens, x.video_tokens, x.text_mask, x.video_mask, config.alpha,
+            mask_padding=config.mask_padding, minmax_normalize=config.minmax_normalize)
         t2v, v2t = content_free_similarity(x.text_mask, x.video_mask, config.alpha, mask_padding=config.mask_padding)
         if config.minmax_normalize:
             t2v, v2t = minmax(t2v), minmax(v2t)
-        kept = _kept_mass(output, config)
-    return SwitchStep(name, config, output, fine, (t2v + v2t) / 2, kept)
+    return SwitchStep(name, config, output, fine, (t2v + v2t) / 2, _kept_mass(output))
 
 
-def _kept_mass(output: NortonOutput, config: NortonConfig) -> Tensor:
+def _kept_mass(output: NortonOutput) -> Tensor:
     """(M,) share of the caption rows' mass that each diagonal block's bucket plan leaves on clips."""
-    k = config.clips_per_sequence
-    diagonal = sequence_blocks(output.fused_similarity, k).diagonal(dim1=0, dim2=1).permute(2, 0, 1)  # (M, K, K)
-    if output.bucket_value is None:
-        return torch.ones(diagonal.shape[0])
-    solved = bucket_sinkhorn(diagonal, output.bucket_value, config.eps_video, marginals=config.bucket_marginals,
-                             n_iters=config.sinkhorn_iters)
-    on_clips = solved.plan.sum(dim=(-2, -1))
-    return on_clips / (on_clips + solved.row_bucket_mass.sum(-1))
+    if output.own_bucket is None:
+        return torch.ones(output.video_logits.shape[0])
+    on_clips = output.own_bucket.plan.sum(dim=(-2, -1))
+    return on_clips / (on_clips + output.own_bucket.row_bucket_mass.sum(-1))
 
 
 def switch_metrics(step: SwitchStep) -> dict[str, float]:
