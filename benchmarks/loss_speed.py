@@ -59,7 +59,7 @@ def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repea
     def tensor(*shape):
         return torch.randn(*shape, device=dev, dtype=dtype, requires_grad=True)
 
-    inputs = [tensor(n, DIM), tensor(n, DIM), tensor(n, FRAMES, DIM), tensor(n, WORDS, DIM)]
+    inputs = [tensor(n, DIM), tensor(n, DIM), tensor(n, WORDS, DIM), tensor(n, FRAMES, DIM)]  # text first
     video_mask = torch.arange(FRAMES, device=dev)[None] < torch.randint(4, FRAMES + 1, (n, 1), device=dev)
     text_mask = torch.arange(WORDS, device=dev)[None] < torch.randint(4, WORDS + 1, (n, 1), device=dev)
     with torch.no_grad():  # raw dot products of unit-scale features, as VideoCLIP's magnitudes
@@ -74,10 +74,10 @@ def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repea
 
     def step():
         if part == "similarity":
-            total = soft_max_similarity(inputs[3], inputs[2], text_mask, video_mask, config.alpha,
+            total = soft_max_similarity(inputs[2], inputs[3], text_mask, video_mask, config.alpha,
                                         mask_padding=config.mask_padding, path=SIMILARITY_PATHS[path]).sum()
         else:
-            total = loss(*inputs, video_mask, text_mask).total
+            total = loss(*inputs, text_mask, video_mask).total
         total.backward()
         for x in inputs:
             x.grad = None

@@ -45,7 +45,7 @@ class NortonOutput:
         return None if self.own_bucket is None else self.own_bucket.row_bucket_share.flatten()
 
 
-def rectified_clip_loss(pooled_video: Tensor, pooled_text: Tensor, beta: float, *, eps: float = 1.0,
+def rectified_clip_loss(pooled_text: Tensor, pooled_video: Tensor, beta: float, *, eps: float = 1.0,
                         n_iters: int = 50, keep_weight: Tensor | float | None = None,
                         sinkhorn_backend: str = "auto"
                         ) -> tuple[Tensor, Tensor]:
@@ -181,8 +181,8 @@ class NortonLoss(nn.Module):
         """1 / tau, clamped to [1, 100]."""
         return self.log_logit_scale.clamp(0.0, MAX_LOGIT_SCALE).exp()
 
-    def similarities(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
-                     text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor
+    def similarities(self, pooled_text: Tensor, pooled_video: Tensor, text_tokens: Tensor,
+                     video_tokens: Tensor, text_mask: Tensor, video_mask: Tensor
                      ) -> tuple[Tensor, Tensor | None, Tensor]:
         """(S_mean, S_fine or None for "mean", S), each (N captions, N clips): S enters the video-paragraph
         OT, the pooled cosine fused with the fine term."""
@@ -204,22 +204,24 @@ class NortonLoss(nn.Module):
                 path=self.similarity_path)
         return mean_similarity, fine_similarity, fuse(mean_similarity, fine_similarity, cfg.fusion_weight)
 
-    def fused_similarity(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
-                         text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor) -> Tensor:
+    def fused_similarity(self, pooled_text: Tensor, pooled_video: Tensor, text_tokens: Tensor,
+                         video_tokens: Tensor, text_mask: Tensor, video_mask: Tensor) -> Tensor:
         """S (N captions, N clips) of the video-paragraph OT: pooled cosine fused with the fine term."""
-        return self.similarities(pooled_video, pooled_text, video_tokens, text_tokens, video_mask, text_mask)[2]
+        return self.similarities(pooled_text, pooled_video, text_tokens, video_tokens, text_mask, video_mask)[2]
 
-    def forward(self, pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor,
-                text_tokens: Tensor, video_mask: Tensor, text_mask: Tensor) -> NortonOutput:
+    def forward(self, pooled_text: Tensor, pooled_video: Tensor, text_tokens: Tensor,
+                video_tokens: Tensor, text_mask: Tensor, video_mask: Tensor) -> NortonOutput:
+        """The loss of N pairs, text first: (N, D) pooled features, (N, W, D) / (N, F, D) tokens, (N, W) / (N, F)
+        bool masks; `loss(*encoded.loss_inputs())` passes a model's outputs in this order."""
         cfg = self.config
-        check_inputs(pooled_video, pooled_text, video_tokens, text_tokens, video_mask, text_mask,
+        check_inputs(pooled_text, pooled_video, text_tokens, video_tokens, text_mask, video_mask,
                      cfg.clips_per_sequence)
         clip_loss, clip_plan = rectified_clip_loss(
-            pooled_video, pooled_text, cfg.beta, eps=cfg.eps_clip, n_iters=cfg.sinkhorn_iters,
+            pooled_text, pooled_video, cfg.beta, eps=cfg.eps_clip, n_iters=cfg.sinkhorn_iters,
             keep_weight=self.keep_weight, sinkhorn_backend=self.sinkhorn_backend)
 
-        mean, fine, fused = self.similarities(pooled_video, pooled_text, video_tokens, text_tokens,
-                                              video_mask, text_mask)
+        mean, fine, fused = self.similarities(pooled_text, pooled_video, text_tokens, video_tokens,
+                                              text_mask, video_mask)
 
         bucket = None if cfg.prompt_ratio is None else bucket_value(fused, cfg.prompt_ratio)
         solved = video_paragraph_plans(fused, cfg.clips_per_sequence, eps=cfg.eps_video, n_iters=cfg.sinkhorn_iters,
@@ -234,8 +236,8 @@ class NortonLoss(nn.Module):
             own_bucket=None if bucket is None else own_blocks(solved))
 
 
-def check_inputs(pooled_video: Tensor, pooled_text: Tensor, video_tokens: Tensor, text_tokens: Tensor,
-                 video_mask: Tensor, text_mask: Tensor, k: int) -> None:
+def check_inputs(pooled_text: Tensor, pooled_video: Tensor, text_tokens: Tensor, video_tokens: Tensor,
+                 text_mask: Tensor, video_mask: Tensor, k: int) -> None:
     """Raise ValueError naming the first input whose shape, mask or values are not as expected."""
     if pooled_video.dim() != 2:
         raise ValueError(f"pooled_video must be (N, D), got {tuple(pooled_video.shape)}")

@@ -134,19 +134,19 @@ class TowerOutput:
 
 @dataclass
 class EncoderOutput:
-    """Everything NortonLoss needs: pooled features, token outputs and their masks."""
+    """Everything NortonLoss needs: pooled features, token outputs and their masks (text first, as everywhere)."""
 
-    video_tokens: torch.Tensor   # (N, T+2, H): [CLS] frames [SEP]
-    video_mask: torch.Tensor     # (N, T+2) bool: frames and the video [SEP] valid
-    text_tokens: torch.Tensor    # (N, L, H): [CLS] words [SEP] pad
-    text_mask: torch.Tensor      # (N, L) bool: words and [SEP] valid
-    pooled_video: torch.Tensor   # (N, H)
     pooled_text: torch.Tensor    # (N, H)
+    pooled_video: torch.Tensor   # (N, H)
+    text_tokens: torch.Tensor    # (N, L, H): [CLS] words [SEP] pad
+    video_tokens: torch.Tensor   # (N, T+2, H): [CLS] frames [SEP]
+    text_mask: torch.Tensor      # (N, L) bool: words and [SEP] valid
+    video_mask: torch.Tensor     # (N, T+2) bool: frames and the video [SEP] valid
 
     def loss_inputs(self) -> tuple[torch.Tensor, ...]:
-        """The positional arguments of NortonLoss, in its order."""
-        return (self.pooled_video, self.pooled_text, self.video_tokens, self.text_tokens,
-                self.video_mask, self.text_mask)
+        """The positional arguments of NortonLoss, in its order (text first)."""
+        return (self.pooled_text, self.pooled_video, self.text_tokens, self.video_tokens,
+                self.text_mask, self.video_mask)
 
 
 def is_layernorm_parameter(name: str) -> bool:
@@ -324,7 +324,8 @@ class DualEncoder(nn.Module):
         text = self.encode_text(captions)
         if text.tokens.shape[0] != video.tokens.shape[0]:
             raise ValueError(f"{text.tokens.shape[0]} captions for {video.tokens.shape[0]} clips")
-        return EncoderOutput(video.tokens, video.mask, text.tokens, text.mask, video.pooled, text.pooled)
+        return EncoderOutput(pooled_text=text.pooled, pooled_video=video.pooled, text_tokens=text.tokens,
+                             video_tokens=video.tokens, text_mask=text.mask, video_mask=video.mask)
 
     def trainable_parameter_names(self) -> list[str]:
         return [name for name, param in self.named_parameters() if param.requires_grad]

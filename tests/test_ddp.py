@@ -40,8 +40,8 @@ def global_inputs():
 def encode(encoder, video_x, text_x, video_mask, text_mask):
     """The loss inputs: a linear map of every token, masked means as pooled features."""
     video_tokens, text_tokens = encoder(video_x), encoder(text_x)
-    return (masked_mean(video_tokens, video_mask), masked_mean(text_tokens, text_mask),
-            video_tokens, text_tokens, video_mask, text_mask)
+    return (masked_mean(text_tokens, text_mask), masked_mean(video_tokens, video_mask),
+            text_tokens, video_tokens, text_mask, video_mask)
 
 
 def make_loss() -> NortonLoss:

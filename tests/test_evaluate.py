@@ -342,9 +342,9 @@ def test_row_c_uses_the_pooled_cosine_alone_in_the_video_paragraph_similarity():
     n, k = 16, 8
     pooled_video, pooled_text = torch.randn(n, 8, generator=generator), torch.randn(n, 8, generator=generator)
     tokens_v, tokens_t = torch.randn(n, 5, 8, generator=generator), torch.randn(n, 4, 8, generator=generator)
-    masks = torch.ones(n, 5, dtype=torch.bool), torch.ones(n, 4, dtype=torch.bool)
+    masks = torch.ones(n, 4, dtype=torch.bool), torch.ones(n, 5, dtype=torch.bool)
     config = NortonConfig.from_dict({**E.ablation_loss("C"), "clips_per_sequence": k})
-    out = NortonLoss(config)(pooled_video, pooled_text, tokens_v, tokens_t, *masks)
+    out = NortonLoss(config)(pooled_text, pooled_video, tokens_t, tokens_v, *masks)
     torch.testing.assert_close(out.fused_similarity, pooled_cosine(pooled_text, pooled_video))
 
 

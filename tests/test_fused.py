@@ -98,8 +98,8 @@ def test_norton_loss_fused_equals_chunked(variant):
     video_mask = torch.arange(6)[None] < torch.randint(1, 7, (n, 1), generator=g)
     text_mask = torch.arange(7)[None] < torch.randint(1, 8, (n, 1), generator=g)
     pooled = [torch.randn(n, d, generator=g) * 0.3 for _ in range(2)]
-    inputs = [x.to(DEVICE) for x in (*pooled, video_tokens, text_tokens)]
-    masks = [video_mask.to(DEVICE), text_mask.to(DEVICE)]
+    inputs = [x.to(DEVICE) for x in (*pooled[::-1], text_tokens, video_tokens)]  # text first
+    masks = [text_mask.to(DEVICE), video_mask.to(DEVICE)]
     results = {}
     for path in ("fused", "chunked"):
         leaves = [x.detach().clone().requires_grad_() for x in inputs]

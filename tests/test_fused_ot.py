@@ -103,9 +103,9 @@ def test_norton_loss_with_fused_sinkhorn_equals_eager():
     g = torch.Generator().manual_seed(10)
     n, d = 8, 12
     pooled = [torch.randn(n, d, generator=g) * 0.3 for _ in range(2)]
-    tokens = [torch.randn(n, 5, d, generator=g), torch.randn(n, 6, d, generator=g)]
+    tokens = [torch.randn(n, 5, d, generator=g), torch.randn(n, 6, d, generator=g)]  # video, text
     masks = [torch.ones(n, 5, dtype=torch.bool), torch.ones(n, 6, dtype=torch.bool)]
-    inputs = [x.to(DEVICE) for x in (*pooled, *tokens, *masks)]
+    inputs = [x.to(DEVICE) for x in (*pooled[::-1], *tokens[::-1], *masks[::-1])]  # text first
     config = NortonConfig(clips_per_sequence=4, sinkhorn_iters=10)
     eager = NortonLoss(config, sinkhorn_backend="torch").to(DEVICE)(*inputs)
     fused = NortonLoss(config, sinkhorn_backend="fused").to(DEVICE)(*inputs)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from norton import NortonConfig, NortonLoss, bucket_sinkhorn, rectified_clip_loss, sinkhorn
 from norton.losses import sequence_blocks
 
-INPUTS = ("pooled_video", "pooled_text", "video_tokens", "text_tokens", "video_mask", "text_mask")
+INPUTS = ("pooled_text", "pooled_video", "text_tokens", "video_tokens", "text_mask", "video_mask")
 FLOATS = INPUTS[:4]
 # parity outputs: fixture key -> NortonOutput field (clip_plan: fixture rows are clips, ours captions)
 OUTPUTS = {"total_loss": "total", "clip_loss": "clip", "video_loss": "video",
@@ -56,12 +56,12 @@ def batch(n=32, d=16, frames=10, words=12, seed=0, dtype=torch.float64, noise=0.
     text_mask = torch.arange(words)[None] < torch.randint(2, words + 1, (n, 1), generator=g)
     pooled_video = (video_tokens * video_mask[..., None]).sum(1) / video_mask.sum(1, keepdim=True)
     pooled_text = (text_tokens * text_mask[..., None]).sum(1) / text_mask.sum(1, keepdim=True)
-    return [pooled_video, pooled_text, video_tokens, text_tokens, video_mask, text_mask]
+    return [pooled_text, pooled_video, text_tokens, video_tokens, text_mask, video_mask]
 
 
 def test_beta_zero_is_videoclip_loss():
-    pv, pt = batch()[:2]
-    loss, plan = rectified_clip_loss(pv, pt, beta=0.0)
+    pt, pv = batch()[:2]
+    loss, plan = rectified_clip_loss(pt, pv, beta=0.0)
     logits = pt @ pv.T
     target = torch.arange(len(pv))
     expected = F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)
@@ -70,9 +70,9 @@ def test_beta_zero_is_videoclip_loss():
 
 
 def test_rectified_targets_use_the_row_stochastic_plan():
-    pv, pt = batch(seed=1)[:2]
+    pt, pv = batch(seed=1)[:2]
     beta = 0.4
-    loss, plan = rectified_clip_loss(pv, pt, beta=beta, n_iters=50)
+    loss, plan = rectified_clip_loss(pt, pv, beta=beta, n_iters=50)
     q = sinkhorn(pv @ pt.T, 1.0, n_iters=50).plan * len(pv)  # rows clips
     assert torch.allclose(plan, q.T)
     assert torch.allclose(q.sum(0), torch.ones(len(pv), dtype=pv.dtype))  # exact side
@@ -174,19 +174,16 @@ def test_switches_walk_from_official_to_paper():
 
 @pytest.mark.parametrize("index,bad,match", [
     (0, lambda t: t[:, :-1], "pooled_text must have shape"),
-    (2, lambda t: t[:-1], "video_tokens must have shape"),
-    (3, lambda t: t[..., :-1], "text_tokens must have shape"),
-    (4, lambda t: t.long(), "video_mask must be a bool"),
-    (5, lambda t: torch.cat([torch.zeros_like(t[:1]), t[1:]]), "text_mask row 0 has no valid token"),
-    (0, lambda t: t.clone().index_fill_(0, torch.tensor([3]), float("nan")), "pooled_video contains NaN"),
-    (3, lambda t: t.clone().fill_(float("inf")), "text_tokens contains NaN or inf"),
+    (3, lambda t: t[:-1], "video_tokens must have shape"),
+    (2, lambda t: t[..., :-1], "text_tokens must have shape"),
+    (5, lambda t: t.long(), "video_mask must be a bool"),
+    (4, lambda t: torch.cat([torch.zeros_like(t[:1]), t[1:]]), "text_mask row 0 has no valid token"),
+    (1, lambda t: t.clone().index_fill_(0, torch.tensor([3]), float("nan")), "pooled_video contains NaN"),
+    (2, lambda t: t.clone().fill_(float("inf")), "text_tokens contains NaN or inf"),
 ])
 def test_bad_input_is_named(index, bad, match):
-    inputs = batch(seed=10)
-    if index == 0 and "pooled_text" in match:
-        inputs[1] = bad(inputs[1])
-    else:
-        inputs[index] = bad(inputs[index])
+    inputs = batch(seed=10)  # text first: pooled_text, pooled_video, text_tokens, video_tokens, text_mask, video_mask
+    inputs[index] = bad(inputs[index])
     with pytest.raises(ValueError, match=match):
         NortonLoss()(*inputs)
 
@@ -199,7 +196,7 @@ def test_n_must_be_divisible_by_k():
 
 def test_fine_similarity_options():
     inputs = batch(seed=11)
-    pv, pt = inputs[:2]
+    pt, pv = inputs[:2]
     mean = NortonLoss(NortonConfig(fine_similarity="mean"))(*inputs)
     cosine = F.normalize(pt, dim=-1) @ F.normalize(pv, dim=-1).T
     assert torch.allclose(mean.fused_similarity, cosine)
@@ -216,7 +213,7 @@ def test_empty_batch_and_mixed_dtypes_are_named():
     with pytest.raises(ValueError, match="empty batch"):
         NortonLoss()(*empty)
     mixed = batch(seed=11)
-    mixed[0], mixed[2] = mixed[0].half(), mixed[2].half()
+    mixed[1], mixed[3] = mixed[1].half(), mixed[3].half()
     expected = "one floating-point dtype.*pooled_video torch.float16.*pooled_text torch.float64"
     with pytest.raises(ValueError, match=expected):
         NortonLoss()(*mixed)

@@ -44,7 +44,7 @@ class SwitchStep:
 def walk_switches(inputs, base: NortonConfig | None = None) -> list[SwitchStep]:
     """Run NortonLoss on the same inputs with the paper's switches, then turning each to its official value in turn.
 
-    `inputs` has pooled_video, pooled_text, video_tokens, text_tokens, video_mask, text_mask (e.g. an
+    `inputs` has pooled_text, pooled_video, text_tokens, video_tokens, text_mask, video_mask (e.g. an
     EncoderOutput). Returns len(SWITCHES) + 1 steps; the last has all switches official.
     """
     base = (base or NortonConfig()).replace(variant="paper")
@@ -59,8 +59,8 @@ def walk_switches(inputs, base: NortonConfig | None = None) -> list[SwitchStep]:
 
 def _switch_step(name: str, config: NortonConfig, x) -> SwitchStep:
     with torch.no_grad():
-        output = NortonLoss(config)(x.pooled_video, x.pooled_text, x.video_tokens, x.text_tokens,
-                                    x.video_mask, x.text_mask)
+        output = NortonLoss(config)(x.pooled_text, x.pooled_video, x.text_tokens, x.video_tokens,
+                                    x.text_mask, x.video_mask)
         fine = output.fine_similarity if config.fine_similarity == "soft_max" else soft_max_similarity(
             x.text_tokens, x.video_tokens, x.text_mask, x.video_mask, config.alpha,
             mask_padding=config.mask_padding, minmax_normalize=config.minmax_normalize)
