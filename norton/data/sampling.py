@@ -75,10 +75,16 @@ class ClipBatch:
     def __len__(self) -> int:
         return len(self.captions)
 
-    def to(self, device: torch.device | str) -> ClipBatch:
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> ClipBatch:
         """A copy with every tensor moved to `device`."""
-        moved = {name: value.to(device) if hasattr(value, "to") else value for name, value in vars(self).items()}
+        moved = {name: value.to(device, non_blocking=non_blocking) if hasattr(value, "to") else value
+                 for name, value in vars(self).items()}
         return ClipBatch(**moved)
+
+    def pin_memory(self) -> ClipBatch:
+        """A copy in page-locked memory (DataLoader(pin_memory=True) calls this), for non-blocking copies to CUDA."""
+        return ClipBatch(**{name: value.pin_memory() if hasattr(value, "pin_memory") else value
+                            for name, value in vars(self).items()})
 
 
 def grow_caption_window(video: LongVideo, centre: int, target_words: int,

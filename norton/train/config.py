@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ..config import ConfigFile, NortonConfig, coerce_fields
+from ..data.loader import LoaderConfig
 from ..data.sampling import SamplerConfig
 from ..data.embeddings import EMBEDDING_DIM
 from ..data.howto import HowToConfig
@@ -18,7 +19,7 @@ from ..model import ModelConfig
 from ..ot import SINKHORN_BACKENDS
 from ..similarity import SOFT_MAX_PATHS
 
-DATA_SOURCES = ("synthetic", "features", "howto")
+DATA_SOURCES = ("synthetic", "features", "howto", "shards")
 OPTIMIZERS = ("adam", "adamw")
 LR_SCHEDULES = ("constant", "linear")
 AMP_MODES = ("none", "bf16", "fp16")
@@ -28,15 +29,23 @@ NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")  # what YAML 1.1 leav
 
 @dataclass
 class DataConfig:
-    """Where the long videos come from."""
+    """Where the long videos come from, and (sharded store) how batches are made from them."""
 
-    source: str = "synthetic"   # "synthetic" (generated, with ground truth), "features" (a feature store)
-                                # or "howto" (the narrated how-to testbed, norton.data.howto, 384-d MiniLM features)
+    source: str = "synthetic"   # "synthetic" (generated, with ground truth), "features" (a feature-store folder,
+                                # loaded into memory), "howto" (the narrated how-to testbed, norton.data.howto,
+                                # 384-d MiniLM features) or "shards" (a sharded store, streamed: norton.data.shards)
     synthetic: dict[str, Any] = field(default_factory=dict)  # SyntheticConfig fields (source="synthetic")
     howto: dict[str, Any] = field(default_factory=dict)      # HowToConfig fields (source="howto")
     features: str | None = None  # feature-store folder (source="features")
     captions: str | None = None  # HowTo100M JSON or subtitle folder; None = the store's captions.json
     merge: bool = False          # join ASR fragments into sentences
+    shards: str | None = None    # sharded-store folder (source="shards")
+    workers: int = 0             # source="shards": DataLoader worker processes making batches (0 = in the loop)
+    prefetch: int = 2            # batches each worker keeps ready
+    streams: int = 4             # shard streams per rank; workers must divide it (norton.data.loader)
+
+    def loader_config(self) -> LoaderConfig:
+        return LoaderConfig(workers=self.workers, prefetch=self.prefetch, streams=self.streams)
 
 
 @dataclass
@@ -89,6 +98,17 @@ class TrainConfig(ConfigFile):
                 raise bad(name, f"one of {options}")
         if self.data.source == "features" and not self.data.features:
             raise bad("data.features", "a feature-store folder when data.source is 'features'")
+        if self.data.source == "shards" and not self.data.shards:
+            raise bad("data.shards", "a sharded-store folder when data.source is 'shards'")
+        for name in ("workers", "prefetch", "streams"):
+            if not _is_int(getattr(self.data, name)) or getattr(self.data, name) < (0 if name == "workers" else 1):
+                raise bad(f"data.{name}", "an integer >= 0" if name == "workers" else "a positive integer")
+        if self.data.workers and self.data.source != "shards":
+            raise bad("data.workers", "0 unless data.source is 'shards' (the other sources are held in memory)")
+        try:
+            self.data.loader_config()
+        except ValueError as error:
+            raise ValueError(f"TrainConfig.data: {error}") from None
         for name in ("steps", "log_every", "checkpoint_every", "keep_checkpoints"):
             if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
                 raise bad(name, "a positive integer")

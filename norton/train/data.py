@@ -1,10 +1,12 @@
-"""The training batches: an endless, exactly resumable stream of ClipBatches for each rank."""
+"""The training batches: an endless, exactly resumable stream of ClipBatches for each rank (in memory or sharded)."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import torch
 
+from ..data.loader import ShardStream
 from ..data.sampling import ClipBatch, SamplerConfig, sample_batch
 from ..data.howto import make_howto
 from ..data.synthetic import make_synthetic
@@ -53,14 +55,33 @@ class BatchStream:
         self.position += len(indices)
         return sample_batch(self.videos, indices, self.config, self.clip_rng)
 
+    def close(self) -> None:
+        """Nothing to stop: the batches are made in this process."""
+
     def state_dict(self) -> dict[str, Any]:
         return {"epoch": self.epoch, "position": self.position, "order": self.order,
                 "order_rng": self.order_rng.bit_generator.state, "clip_rng": self.clip_rng.bit_generator.state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("source") == "shards":
+            raise ValueError("the checkpoint's data position is of a sharded store (was the data source changed?)")
         self.epoch, self.position, self.order = state["epoch"], state["position"], state["order"]
         self.order_rng.bit_generator.state = state["order_rng"]
         self.clip_rng.bit_generator.state = state["clip_rng"]
+
+
+def make_stream(config: TrainConfig, ctx: Distributed, device: torch.device) -> BatchStream | ShardStream:
+    """This rank's batches: streamed from a sharded store (data.source "shards"), else from videos in memory."""
+    if config.data.source != "shards":
+        return BatchStream(load_videos(config), config.sampler_config(), config.seed, ctx)
+    stream = ShardStream(config.data.shards, config.sampler_config(), config.seed, rank=ctx.rank,
+                         world_size=ctx.world_size, loader=config.data.loader_config(),
+                         pin_memory=device.type == "cuda")
+    expected = config.model_config().video_feature_dim
+    if stream.store.feature_dim != expected:
+        raise ValueError(f"{config.data.shards}: the store holds {stream.store.feature_dim}-dimensional features, "
+                         f"model.video_feature_dim is {expected}")
+    return stream
 
 
 def load_videos(config: TrainConfig) -> list[LongVideo]:

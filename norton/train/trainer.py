@@ -24,7 +24,7 @@ from ..files import atomic_write
 from ..losses import NortonLoss, rectified_clip_loss
 from ..model import DualEncoder
 from .config import TrainConfig
-from .data import BatchStream, load_videos
+from .data import make_stream
 from .diagnostics import alignment_diagnostics
 from .distributed import Distributed, gather_loss_inputs, init_distributed
 from .runs import (METRICS_FILE, truncate_metrics, checkpoint_path, latest_checkpoint, list_checkpoints,
@@ -158,7 +158,7 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, config))
         self.scaler = torch.amp.GradScaler("cuda") if config.amp == "fp16" else None
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.amp)
-        self.stream = BatchStream(load_videos(config), config.sampler_config(), config.seed, ctx)
+        self.stream = make_stream(config, ctx, self.device)
         self.step, self.elapsed = 0, 0.0
         self.out_dir = Path(config.out_dir)
         if resume_from is not None:
@@ -214,7 +214,8 @@ class Trainer:
     def train_step(self) -> dict[str, Any]:
         """Sample a batch, forward, backward, clip, step; return its metrics record."""
         begin = time.perf_counter()
-        batch = next(self.stream).to(self.device)
+        batch = next(self.stream).to(self.device, non_blocking=True)
+        data_seconds = time.perf_counter() - begin
         self.network.train()
         autocast = (torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else nullcontext())
         with autocast:
@@ -244,7 +245,7 @@ class Trainer:
         self.elapsed += time.perf_counter() - begin
         record = {"step": self.step, "loss": terms.total.item(), "loss_clip": terms.clip.item(),
                   "loss_video": terms.video.item(), "lr": lr, "grad_norm": float(grad_norm),
-                  "seconds": round(self.elapsed, 4),
+                  "seconds": round(self.elapsed, 4), "data_seconds": round(data_seconds, 5),
                   "bucket_value": None if terms.bucket_value is None else terms.bucket_value.item()}
         if self.step % self.config.log_every == 0 or self.step == self.config.steps:
             record.update(alignment_diagnostics(encoded.pooled_text, encoded.pooled_video, batch.aligned))
@@ -297,21 +298,24 @@ def train(config: TrainConfig, callback: Callable[[dict[str, Any]], None] | None
     checkpoint = latest
     bar = tqdm(total=config.steps, initial=trainer.step, desc="train", disable=not (config.progress and ctx.is_main))
     with bar:
-        while trainer.step < config.steps:
-            record = trainer.train_step()
-            if not history and ctx.is_main:  # written once a step has run: a start that fails keeps the old one
-                with atomic_write(out_dir / "config.yaml", "w") as handle:
-                    handle.write(config.to_yaml())
-            history.append(record)
-            bar.update(1)
-            bar.set_postfix(loss=f"{record['loss']:.4f}")
-            if ctx.is_main and (trainer.step % config.log_every == 0 or trainer.step == config.steps):
-                with open(out_dir / METRICS_FILE, "a") as handle:
-                    handle.write(json.dumps(record) + "\n")
-            if trainer.step % config.checkpoint_every == 0 or trainer.step == config.steps:
-                checkpoint = trainer.save() or checkpoint
-            if callback is not None:
-                callback(record)
+        try:
+            while trainer.step < config.steps:
+                record = trainer.train_step()
+                if not history and ctx.is_main:  # written once a step has run: a start that fails keeps the old one
+                    with atomic_write(out_dir / "config.yaml", "w") as handle:
+                        handle.write(config.to_yaml())
+                history.append(record)
+                bar.update(1)
+                bar.set_postfix(loss=f"{record['loss']:.4f}")
+                if ctx.is_main and (trainer.step % config.log_every == 0 or trainer.step == config.steps):
+                    with open(out_dir / METRICS_FILE, "a") as handle:
+                        handle.write(json.dumps(record) + "\n")
+                if trainer.step % config.checkpoint_every == 0 or trainer.step == config.steps:
+                    checkpoint = trainer.save() or checkpoint
+                if callback is not None:
+                    callback(record)
+        finally:
+            trainer.stream.close()  # stops DataLoader workers, also after an error
     if ctx.enabled:
         dist.barrier()
     return TrainResult(out_dir, trainer.step, history[-1]["loss"] if history else None,
