@@ -4,7 +4,7 @@ Per kernel and dtype: shared memory, registers per thread and spilled bytes (fro
 tensor-core instructions in the PTX (wgmma on Hopper, mma on older cards), the asynchronous copies
 that pipeline the loads of the loop over D (cp.async) and the compile time. Arguments get the
 specialisations the JIT would give them at a launch (16-byte aligned pointers); D=768.
-Tiles: norton.fused.DEFAULT_BLOCKS (128 words x 64 frames, at most 8 captions and 8 clips each).
+Tiles: norton.kernels.soft_max.DEFAULT_BLOCKS (128 words x 64 frames, at most 8 captions and 8 clips each).
 Runs on any machine with triton installed (ptxas ships in its wheel); no GPU, no driver.
 Usage: python benchmarks/kernel_report.py [--capability 90] [--dtypes bf16 fp16 fp32] [--json]
 """
@@ -27,7 +27,7 @@ import triton  # noqa: E402
 from triton.backends.compiler import GPUTarget  # noqa: E402
 from triton.compiler import ASTSource  # noqa: E402
 
-from norton import fused, fused_ot  # noqa: E402
+from norton.kernels import sinkhorn as fused_ot, soft_max as fused  # noqa: E402
 
 SHARED_LIMIT = 227 * 1024  # bytes of shared memory one block may use on an H100/H200
 

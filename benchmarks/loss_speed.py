@@ -2,7 +2,7 @@
 
 Paths: materialise (the released code's N x N x W x F tensor, eager Sinkhorn), chunked (packed
 valid tokens in chunks of whole captions, eager Sinkhorn) and fused (the Triton kernels of
-norton/fused.py and norton/fused_ot.py; CUDA only).
+norton/kernels/soft_max.py and norton/kernels/sinkhorn.py; CUDA only).
 Each configuration runs in a fresh subprocess so that its peak memory (CPU: ru_maxrss; CUDA:
 max_memory_allocated above the inputs) is its own. Shapes follow the paper: W=31 text positions,
 F=18 video positions, D=768, K=8. `--part similarity` times the soft-maximum similarity alone.
@@ -69,8 +69,8 @@ def measure(n: int, dtype_name: str, variant: str, path: str, device: str, repea
     loss = NortonLoss(config, similarity_path=SIMILARITY_PATHS[path],
                       sinkhorn_backend=SINKHORN_BACKENDS[path]).to(dev)
     if blocks:
-        import norton.fused
-        norton.fused.DEFAULT_BLOCKS = norton.fused.Blocks(**dict(zip(BLOCK_FIELDS, blocks)))
+        import norton.kernels.soft_max as kernels
+        kernels.DEFAULT_BLOCKS = kernels.Blocks(**dict(zip(BLOCK_FIELDS, blocks)))
 
     def step():
         if part == "similarity":
@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--paths", nargs="+", default=None, choices=list(SIMILARITY_PATHS))
     parser.add_argument("--part", default="loss", choices=["loss", "similarity"])
     parser.add_argument("--blocks", type=int, nargs=len(BLOCK_FIELDS), default=None,
-                        metavar=tuple(f.upper() for f in BLOCK_FIELDS), help="fused tile sizes (norton.fused.Blocks)")
+                        metavar=tuple(f.upper() for f in BLOCK_FIELDS), help="fused tile sizes (norton.kernels.soft_max.Blocks)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peak-tflops", type=float, default=None)

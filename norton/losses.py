@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import NortonConfig
-from .ot import HALF_DTYPES, SINKHORN_BACKENDS, BucketOTResult, OTResult, bucket_sinkhorn, sinkhorn
-from .similarity import (SOFT_MAX_PATHS, hard_max_scores, minmax, pooled_cosine, require_tokens,
-                         soft_max_similarity)
+from .kernels import Backends
+from .ot import HALF_DTYPES, BucketOTResult, OTResult, bucket_sinkhorn, sinkhorn
+from .similarity import hard_max_scores, minmax, pooled_cosine, require_tokens, soft_max_similarity
 
 MAX_LOGIT_SCALE = math.log(100.0)  # 1/tau is kept in [1, 100], as the released code's clamp
 
@@ -160,22 +160,31 @@ class NortonLoss(nn.Module):
     1 - beta of the rectified target. Cast the module (`.double()`) for float64 constants.
     """
 
-    def __init__(self, config: NortonConfig | None = None, *, similarity_path: str = "auto",
-                 sinkhorn_backend: str = "auto") -> None:
+    def __init__(self, config: NortonConfig | None = None, *, backends: Backends | None = None,
+                 similarity_path: str | None = None, sinkhorn_backend: str | None = None) -> None:
+        """`backends` (norton.kernels.Backends) says how the soft maximum and both OT plans are computed;
+        `similarity_path` / `sinkhorn_backend` are its fields given one by one instead."""
         super().__init__()
-        if similarity_path not in SOFT_MAX_PATHS:
-            raise ValueError(f"similarity_path must be one of {SOFT_MAX_PATHS}, got {similarity_path!r}")
-        if sinkhorn_backend not in SINKHORN_BACKENDS:
-            raise ValueError(f"sinkhorn_backend must be one of {SINKHORN_BACKENDS}, got {sinkhorn_backend!r}")
+        named = {k: v for k, v in (("similarity_path", similarity_path), ("sinkhorn_backend", sinkhorn_backend))
+                 if v is not None}
+        if backends is not None and named:
+            raise ValueError(f"NortonLoss: give backends or {sorted(named)}, not both")
         self.config = config or NortonConfig()
-        self.similarity_path = similarity_path  # how the soft maximum is computed (similarity.soft_max_scores)
-        self.sinkhorn_backend = sinkhorn_backend  # how both OT plans are solved (ot.sinkhorn)
+        self.backends = backends if backends is not None else Backends(**named)
         log_scale = torch.tensor(math.log(1.0 / self.config.temperature))
         if self.config.learnable_temperature:
             self.log_logit_scale = nn.Parameter(log_scale)
         else:
             self.register_buffer("log_logit_scale", log_scale)
         self.register_buffer("keep_weight", torch.tensor(1.0 - self.config.beta))
+
+    @property
+    def similarity_path(self) -> str:
+        return self.backends.similarity_path
+
+    @property
+    def sinkhorn_backend(self) -> str:
+        return self.backends.sinkhorn_backend
 
     def logit_scale(self) -> Tensor:
         """1 / tau, clamped to [1, 100]."""
@@ -201,7 +210,7 @@ class NortonLoss(nn.Module):
             fine_similarity = soft_max_similarity(
                 text_tokens, video_tokens, text_mask, video_mask, cfg.alpha,
                 mask_padding=cfg.mask_padding, minmax_normalize=cfg.minmax_normalize,
-                path=self.similarity_path)
+                path=self.backends.similarity_path)
         return mean_similarity, fine_similarity, fuse(mean_similarity, fine_similarity, cfg.fusion_weight)
 
     def fused_similarity(self, pooled_text: Tensor, pooled_video: Tensor, text_tokens: Tensor,
@@ -218,7 +227,7 @@ class NortonLoss(nn.Module):
                      cfg.clips_per_sequence)
         clip_loss, clip_plan = rectified_clip_loss(
             pooled_text, pooled_video, cfg.beta, eps=cfg.eps_clip, n_iters=cfg.sinkhorn_iters,
-            keep_weight=self.keep_weight, sinkhorn_backend=self.sinkhorn_backend)
+            keep_weight=self.keep_weight, sinkhorn_backend=self.backends.sinkhorn_backend)
 
         mean, fine, fused = self.similarities(pooled_text, pooled_video, text_tokens, video_tokens,
                                               text_mask, video_mask)
@@ -226,7 +235,7 @@ class NortonLoss(nn.Module):
         bucket = None if cfg.prompt_ratio is None else bucket_value(fused, cfg.prompt_ratio)
         solved = video_paragraph_plans(fused, cfg.clips_per_sequence, eps=cfg.eps_video, n_iters=cfg.sinkhorn_iters,
                                        bucket=bucket, marginals=cfg.bucket_marginals,
-                                       sinkhorn_backend=self.sinkhorn_backend)
+                                       sinkhorn_backend=self.backends.sinkhorn_backend)
         video_loss, video_logits, video_plans = paragraph_contrast(
             fused, cfg.clips_per_sequence, solved.plan, self.logit_scale(), renormalize=cfg.renormalize_plan_mass)
         return NortonOutput(

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .kernels.dispatch import SINKHORN_BACKENDS, run_or_fall_back
+
 HALF_DTYPES = (torch.float16, torch.bfloat16)
 BUCKET_MARGINALS = ("uniform", "dustbin")
-SINKHORN_BACKENDS = ("auto", "fused", "torch")
 
 
 @dataclass
@@ -102,7 +103,7 @@ def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor |
     Masked rows/columns (False) are removed from the problem: the plan is exactly that of the
     unpadded problem, zero in the padding. The plan is detached unless `differentiable`.
     `backend`: "torch" runs the iterations eagerly; "fused" runs them in Triton kernels
-    (norton.fused_ot: one launch for small problems, two per iteration for large ones; CUDA,
+    (norton.kernels.sinkhorn: one launch for small problems, two per iteration for large ones; CUDA,
     float32 solves, no `tol`, not differentiable); "auto" is fused where that applies on CUDA.
     """
     if scores.dim() < 2:
@@ -138,8 +139,7 @@ def sinkhorn(scores: Tensor, eps: float, *, a: Tensor | None = None, b: Tensor |
             return _eager_potentials(z, log_a, log_b, row_mask, col_mask, n_iters, tol)
 
         if _use_fused(backend, z, tol, differentiable):  # "auto" falls back on a kernel failure
-            from .fused import run_or_fall_back
-            from .fused_ot import sinkhorn_potentials
+            from .kernels.sinkhorn import sinkhorn_potentials  # imports triton (an extra)
             u, v, iters = run_or_fall_back(
                 backend == "fused", f"fused Sinkhorn kernels on {z.device}", "iterating eagerly",
                 lambda: (*sinkhorn_potentials(z, log_a, log_b, row_mask, col_mask, n_iters), n_iters),
@@ -177,7 +177,7 @@ def _use_fused(backend: str, z: Tensor, tol: float | None, differentiable: bool)
         reason = "is not differentiable"
     else:
         try:
-            from .fused_ot import unsupported_reason
+            from .kernels.sinkhorn import unsupported_reason
         except ImportError as error:  # no triton
             reason = f"needs triton: {error}"
         else:

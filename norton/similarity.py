@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .kernels.dispatch import SOFT_MAX_PATHS, run_or_fall_back
+
 # Elements of one chunk of the (chunk, N, W, F) frame-word tensor: 2**24 floats = 64 MiB in fp32.
 CHUNK_ELEMENTS = 2**24
 
@@ -142,9 +144,6 @@ class _SoftMaxSums(torch.autograd.Function):
         return grad_text, grad_video.to(video.dtype), None, None, None, None, None, None, None
 
 
-SOFT_MAX_PATHS = ("auto", "fused", "chunked", "reference")
-
-
 def require_tokens(name: str, mask: Tensor) -> None:
     """Raise ValueError naming the first row of a (N, S) bool mask with no valid token."""
     empty = (~mask.any(-1)).nonzero()
@@ -159,7 +158,7 @@ def _use_fused(path: str, tokens: Tensor, alpha: float) -> bool:
     if path == "chunked" or (path == "auto" and tokens.device.type != "cuda"):
         return False
     try:
-        from .fused import unsupported_reason
+        from .kernels.soft_max import unsupported_reason  # imports triton (an extra)
     except ImportError as error:  # no triton
         if path == "fused":
             raise ValueError(f"path='fused' needs triton: {error}") from None
@@ -177,13 +176,13 @@ def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor
     """(t2v, v2t), each (N_captions, N_clips), of the soft-maximum similarity; see the module doc.
 
     Works on the valid tokens only (T_w words, T_f frames), so padding costs nothing. `path`:
-    "fused" runs the Triton kernels of norton.fused (CUDA; tiles in registers, nothing of size
+    "fused" runs the Triton kernels of norton.kernels.soft_max (CUDA; tiles in registers, nothing of size
     T_w x T_f kept); "chunked" goes through chunks of whole captions of at most `chunk_elements`
     entries (a few such buffers alive at once: about 4 * chunk_elements * 4 bytes), keeping their
     exponentials for backward when T_w * T_f <= `save_elements` and recomputing them otherwise;
     "auto" is fused where it applies (CUDA, fp32/fp16/bf16, alpha > 0.025), chunked elsewhere;
     "reference" materialises the whole tensor (soft_max_scores_reference). `fused_options`
-    (blocks, weight_elements) go to norton.fused.fused_soft_max_sums.
+    (blocks, weight_elements) go to norton.kernels.soft_max.fused_soft_max_sums.
     """
     require_tokens("text_mask", text_mask)
     require_tokens("video_mask", video_mask)
@@ -202,7 +201,7 @@ def soft_max_scores(text_tokens: Tensor, video_tokens: Tensor, text_mask: Tensor
                                   float(alpha), chunk_elements, save_elements)
 
     if _use_fused(path, text, float(alpha)):  # "auto" falls back on a kernel failure, and stays there
-        from .fused import fused_soft_max_sums, run_or_fall_back
+        from .kernels.soft_max import fused_soft_max_sums
         t2v, v2t = run_or_fall_back(
             path == "fused", f"fused soft-maximum kernels on {text.device}", "using the chunked path",
             lambda: fused_soft_max_sums(text, video, word_caption, frame_clip, n_t, n_v, float(alpha),

@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
-if not torch.cuda.is_available():  # Triton kernels run in its CPU interpreter (read when norton.fused is imported)
+if not torch.cuda.is_available():  # Triton kernels run in its CPU interpreter (read when norton.kernels.soft_max is imported)
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import torch
 triton = pytest.importorskip("triton", reason="triton is not installed: the fused kernels are not tested here")
 
 from norton import NortonConfig, NortonLoss  # noqa: E402
-from norton.fused import Blocks, fused_soft_max_sums, pack_tiles  # noqa: E402
+from norton.kernels.soft_max import Blocks, fused_soft_max_sums, pack_tiles  # noqa: E402
 from norton.similarity import soft_max_scores, soft_max_scores_reference  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
@@ -148,13 +148,14 @@ def test_fused_is_the_default_only_on_cuda():
         calls.append(args)
         return fused_soft_max_sums(*args, **kwargs)
 
-    import norton.fused
-    original, norton.fused.fused_soft_max_sums = norton.fused.fused_soft_max_sums, spy
+    import norton.kernels.dispatch
+    import norton.kernels.soft_max
+    original, norton.kernels.soft_max.fused_soft_max_sums = norton.kernels.soft_max.fused_soft_max_sums, spy
     try:
         soft_max_scores(text, video, text_mask, video_mask, 1.0)              # auto
         soft_max_scores(text.double(), video.double(), text_mask, video_mask, 1.0)  # auto, fp64: chunked
     finally:
-        norton.fused.fused_soft_max_sums = original
+        norton.kernels.soft_max.fused_soft_max_sums = original
     assert len(calls) == (1 if DEVICE == "cuda" else 0)
 
 
@@ -197,15 +198,16 @@ def test_kernels_compile_for_hopper_without_a_gpu():
 
 
 def test_a_kernel_failure_is_remembered_and_auto_falls_back(monkeypatch):
-    import norton.fused
+    import norton.kernels.dispatch
+    import norton.kernels.soft_max
     import norton.similarity
     from triton.runtime.errors import PTXASError
 
     def broken(*args):
         raise PTXASError("ptxas: out of registers (simulated)")
 
-    monkeypatch.setattr(norton.fused._FusedSoftMaxSums, "apply", broken)
-    monkeypatch.setattr(norton.fused, "FAILURES", {})
+    monkeypatch.setattr(norton.kernels.soft_max._FusedSoftMaxSums, "apply", broken)
+    monkeypatch.setattr(norton.kernels.dispatch, "FAILURES", {})
     text, video, text_mask, video_mask = scattered_tokens(5, 4, 3, 16, seed=9)
     with pytest.raises(PTXASError):
         soft_max_scores(text, video, text_mask, video_mask, 1.0, path="fused")
@@ -213,11 +215,11 @@ def test_a_kernel_failure_is_remembered_and_auto_falls_back(monkeypatch):
     with pytest.raises(ValueError, match="failed earlier in this process: PTXASError"):
         soft_max_scores(text, video, text_mask, video_mask, 1.0, path="fused")  # not retried
     chunked = soft_max_scores(text, video, text_mask, video_mask, 1.0, path="chunked")
-    monkeypatch.setattr(norton.fused, "FAILURES", {})
+    monkeypatch.setattr(norton.kernels.dispatch, "FAILURES", {})
     monkeypatch.setattr(norton.similarity, "_use_fused", lambda *args: True)  # as "auto" on a GPU
     with pytest.warns(RuntimeWarning, match="using the chunked path"):
         fallback = soft_max_scores(text, video, text_mask, video_mask, 1.0)
     for ours, theirs in zip(fallback, chunked):
         assert torch.equal(ours, theirs)
-    assert norton.fused.unsupported_reason(text, 1.0).startswith("failed earlier")
-    assert norton.fused.FAILURES == {("soft-max", str(text.device), text.dtype): fallback_reason}
+    assert norton.kernels.soft_max.unsupported_reason(text, 1.0).startswith("failed earlier")
+    assert norton.kernels.dispatch.FAILURES == {("soft-max", str(text.device), text.dtype): fallback_reason}

@@ -7,7 +7,7 @@ import torch
 
 pytest.importorskip("triton", reason="triton is not installed: the fused Sinkhorn is not tested here")
 
-from norton.fused_ot import sinkhorn_potentials  # noqa: E402
+from norton.kernels.sinkhorn import sinkhorn_potentials  # noqa: E402
 from norton.ot import bucket_sinkhorn, sinkhorn  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
@@ -35,10 +35,10 @@ def assert_same_plan(fused, eager, rtol=1e-5):
 def kernel(request, monkeypatch):
     """Which path the fused Sinkhorn takes: "large" forces the two-kernel path with tiny blocks."""
     if request.param == "large":
-        import norton.fused_ot
-        monkeypatch.setattr(norton.fused_ot, "SMALL_LIMIT", 0)
-        monkeypatch.setattr(norton.fused_ot, "BLOCK_OUT", 4)
-        monkeypatch.setattr(norton.fused_ot, "BLOCK_IN", 4)
+        import norton.kernels.sinkhorn
+        monkeypatch.setattr(norton.kernels.sinkhorn, "SMALL_LIMIT", 0)
+        monkeypatch.setattr(norton.kernels.sinkhorn, "BLOCK_OUT", 4)
+        monkeypatch.setattr(norton.kernels.sinkhorn, "BLOCK_IN", 4)
     return request.param
 
 
@@ -89,10 +89,10 @@ def test_fused_backend_says_why_it_does_not_apply():
 
 
 def test_auto_backend_is_fused_only_on_cuda(monkeypatch):
-    import norton.fused_ot
+    import norton.kernels.sinkhorn
     calls = []
-    original = norton.fused_ot.sinkhorn_potentials
-    monkeypatch.setattr(norton.fused_ot, "sinkhorn_potentials", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = norton.kernels.sinkhorn.sinkhorn_potentials
+    monkeypatch.setattr(norton.kernels.sinkhorn, "sinkhorn_potentials", lambda *a, **k: calls.append(1) or original(*a, **k))
     sinkhorn(problems((4, 4), seed=9), 1.0)
     sinkhorn(problems((4, 4), seed=9), 1.0, tol=1e-3)  # tol: eager on every device
     assert len(calls) == (1 if DEVICE == "cuda" else 0)
@@ -116,8 +116,8 @@ def test_norton_loss_with_fused_sinkhorn_equals_eager():
 
 
 def test_a_sinkhorn_kernel_failure_falls_back_to_eager(monkeypatch):
-    import norton.fused
-    import norton.fused_ot
+    import norton.kernels.dispatch
+    import norton.kernels.sinkhorn
     import norton.ot
     from triton.runtime.errors import OutOfResources
 
@@ -127,17 +127,17 @@ def test_a_sinkhorn_kernel_failure_falls_back_to_eager(monkeypatch):
                 raise OutOfResources(300000, 232448, "shared memory")
             return launch
 
-    monkeypatch.setattr(norton.fused_ot, "_small_kernel", Broken())
-    monkeypatch.setattr(norton.fused, "FAILURES", {})
+    monkeypatch.setattr(norton.kernels.sinkhorn, "_small_kernel", Broken())
+    monkeypatch.setattr(norton.kernels.dispatch, "FAILURES", {})
     scores = problems((3, 5, 5), seed=11)
     with pytest.raises(OutOfResources):
         sinkhorn(scores, 0.5, backend="fused")
     with pytest.raises(ValueError, match="failed earlier in this process: OutOfResources"):
         sinkhorn(scores, 0.5, backend="fused")
     eager = sinkhorn(scores, 0.5, backend="torch")
-    monkeypatch.setattr(norton.fused, "FAILURES", {})
+    monkeypatch.setattr(norton.kernels.dispatch, "FAILURES", {})
     monkeypatch.setattr(norton.ot, "_use_fused", lambda *args: True)  # as "auto" on a GPU
     with pytest.warns(RuntimeWarning, match="iterating eagerly"):
         fallback = sinkhorn(scores, 0.5)
     assert torch.equal(fallback.plan, eager.plan)
-    assert list(norton.fused.FAILURES) == [("sinkhorn", str(scores.device), torch.float32)]
+    assert list(norton.kernels.dispatch.FAILURES) == [("sinkhorn", str(scores.device), torch.float32)]

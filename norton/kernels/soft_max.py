@@ -1,4 +1,4 @@
-"""Fused soft-maximum sums: Triton kernels that never hold the frame-word cosine tensor.
+"""The soft-maximum sums in Triton: kernels that never hold the frame-word cosine tensor.
 
 The quantity is that of `similarity._SoftMaxSums`, on packed valid tokens (T_w words caption-major,
 T_f frames clip-major): per (caption a, clip b)
@@ -25,14 +25,15 @@ module is imported), which the tests use.
 from __future__ import annotations
 
 import itertools
-import os
-import warnings
 from dataclasses import dataclass
 
 import torch
 import triton
 import triton.language as tl
 from torch import Tensor
+
+
+from .dispatch import device_reason, earlier_failure, full_fp32_products, next_power_of_two, remember_failure
 
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 # The constant shift keeps exp((cos - 1) / alpha) >= exp(-2 / alpha) a normal fp32 number.
@@ -64,22 +65,7 @@ class Blocks:
 
 
 DEFAULT_BLOCKS = Blocks()
-# Kernels that failed to compile or launch in this process, by (kernels, device, dtype): why.
-# They are not tried again there.
-FAILURES: dict[tuple[str, str, torch.dtype], str] = {}
 KernelError = triton.TritonError  # compilation, ptxas, out of resources
-
-
-def interpreting() -> bool:
-    """Whether Triton runs kernels in its CPU interpreter."""
-    return os.environ.get("TRITON_INTERPRET") == "1"
-
-
-def device_reason(tensor: Tensor) -> str | None:
-    """Why Triton kernels cannot run on this tensor's device, or None when they can."""
-    if tensor.device.type != "cuda" and not (tensor.device.type == "cpu" and interpreting()):
-        return f"needs a CUDA tensor (or TRITON_INTERPRET=1 on CPU), got device {tensor.device}"
-    return None
 
 
 def unsupported_reason(tensor: Tensor, alpha: float) -> str | None:
@@ -95,37 +81,6 @@ def unsupported_reason(tensor: Tensor, alpha: float) -> str | None:
         return f"needs compute capability 8.0 or newer for bfloat16, got {torch.cuda.get_device_name(tensor.device)}"
     return earlier_failure("soft-max", tensor)
 
-
-def earlier_failure(kernels: str, tensor: Tensor) -> str | None:
-    """Why these kernels failed earlier in this process on this tensor's device and dtype, or None."""
-    failure = FAILURES.get((kernels, str(tensor.device), tensor.dtype))
-    return f"failed earlier in this process: {failure}" if failure else None
-
-
-def run_or_fall_back(strict: bool, what: str, fallback_note: str, run, fallback):
-    """run(); on a Triton error raise when `strict`, else warn and return fallback()."""
-    try:
-        return run()
-    except KernelError as error:
-        if strict:
-            raise
-        warnings.warn(f"{what} failed ({type(error).__name__}: {str(error)[:200]}); {fallback_note}",
-                      RuntimeWarning)
-    return fallback()
-
-
-def remember_failure(kernels: str, tensor: Tensor, error: Exception) -> None:
-    FAILURES[(kernels, str(tensor.device), tensor.dtype)] = f"{type(error).__name__}: {str(error)[:200]}"
-
-
-def full_fp32_products(dtype: torch.dtype) -> bool:
-    """fp32 products in full precision unless torch allows TF32 (set_float32_matmul_precision)."""
-    return dtype == torch.float32 and torch.get_float32_matmul_precision() == "highest"
-
-
-def next_power_of_two(x: int) -> int:
-    """Smallest power of two >= x (1 for x <= 1)."""
-    return 1 << max(0, int(x) - 1).bit_length()
 
 
 @triton.jit

@@ -1,4 +1,4 @@
-"""Sinkhorn potentials in Triton: the fixed-iteration loop of `ot.sinkhorn` in one or two kernels.
+"""Sinkhorn potentials in Triton: the fixed-iteration loop of `norton.ot.sinkhorn` in one or two kernels.
 
 Eager torch spends about a dozen kernel launches per iteration (log-sum-exps, masks), so 50
 iterations cost more launch time than arithmetic on a GPU. Here:
@@ -17,7 +17,9 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from .fused import KernelError, device_reason, earlier_failure, next_power_of_two, remember_failure
+from .dispatch import device_reason, earlier_failure, next_power_of_two, remember_failure
+
+KernelError = triton.TritonError  # compilation, ptxas, out of resources
 
 SMALL_LIMIT = 4096  # padded entries of a problem solved whole by one program
 # two-kernel path: potentials updated per program, and entries read per step of its online LSE
