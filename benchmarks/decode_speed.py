@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from norton import decode as video
-from norton.encoders import build_encoder, encode_video
+from norton.encoders import build_encoder, encode_video_file
 
 
 def write_test_video(path: Path, seconds: int, width: int = 320, height: int = 240, fps: int = 30) -> Path:
@@ -65,7 +65,7 @@ def main() -> None:
                 "decode 1 fps, full size": lambda: [b for b in video.iter_frames(path, fps=1, backend=backend)],
                 "decode 1 fps, resize 224": lambda: [
                     b for b in video.iter_frames(path, fps=1, resize=224, backend=backend)],
-                "decode + random-tiny": lambda: encode_video(encoder, path, backend=backend),
+                "decode + random-tiny": lambda: encode_video_file(encoder, path, backend=backend),
             }
             for case, run in cases.items():
                 seconds = best_time(run, args.repeats)

@@ -327,9 +327,11 @@ def build_encoder(spec: str = "clip", *, device: str | torch.device = "cpu", dty
     raise ValueError(f"unknown encoder {spec!r}; expected one of {ENCODER_FORMS}")
 
 
-def encode_video(encoder: VideoEncoder, path: str | os.PathLike, *, start: float = 0.0, end: float | None = None,
-                 backend: str = "auto") -> np.ndarray:
-    """(T, D) float32 features of a video (or of the whole seconds of a window), one per second."""
+def encode_video_file(encoder: VideoEncoder, path: str | os.PathLike, *, start: float = 0.0,
+                      end: float | None = None, backend: str = "auto") -> np.ndarray:
+    """(T, D) float32 features of a video file (or of the whole seconds of a window), one per second.
+
+    (DualEncoder.encode_video is the model's video tower over such features.)"""
     seconds, features = [], []
     for timestamps, frames in videolib.iter_frames(
         path, fps=encoder.frames_per_second_needed, start=start, end=end, resize=encoder.frame_size,

@@ -176,7 +176,7 @@ class VideoTokenMLP(nn.Module):
         return self.linear2(self.LayerNorm(F.gelu(self.linear1(features))))
 
 
-class VideoEncoder(nn.Module):
+class VideoTower(nn.Module):
     """[CLS] mlp(v_1) .. mlp(v_T) [SEP] through a BERT; [CLS]/[SEP] embeddings from its word table."""
 
     def __init__(self, config: ModelConfig, vocab_size: int, cls_id: int, sep_id: int) -> None:
@@ -281,7 +281,7 @@ class DualEncoder(nn.Module):
             raise ValueError(f"tokenizer of text_model {config.text_model!r} has no [CLS]/[SEP] tokens")
         if getattr(self.text_encoder, "pooler", None) is not None:
             self.text_encoder.pooler = None  # unused: outputs are token means, as VideoCLIP
-        self.video_encoder = VideoEncoder(
+        self.video_encoder = VideoTower(
             config, self.tokenizer.vocab_size, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id)
         if config.video_init == "text":
             copy_bert_weights(self.text_encoder, self.video_encoder.bert, config.video_layers)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from norton import encoders, s3d
-from norton.encoders import ImagePreprocess, build_encoder, encode_video, pool_per_second
+from norton.encoders import ImagePreprocess, build_encoder, encode_video_file, pool_per_second
 from videos_helpers import make_video
 
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073])
@@ -126,9 +126,9 @@ def test_random_tiny_is_deterministic_and_leaves_the_global_rng_alone():
 def test_encode_video_gives_one_row_per_second(tmp_path):
     path = make_video(tmp_path / "clip.mp4", num_frames=25, fps=10)  # 2.5 s -> 3 seconds
     encoder = build_encoder("random-tiny", frames_per_second=2)
-    features = encode_video(encoder, path)
+    features = encode_video_file(encoder, path)
     assert features.shape == (3, encoder.feature_dim) and features.dtype == np.float32
-    window = encode_video(encoder, path, start=1.0, end=2.0)
+    window = encode_video_file(encoder, path, start=1.0, end=2.0)
     np.testing.assert_allclose(window, features[1:2], atol=1e-6)
 
 
@@ -307,7 +307,7 @@ def test_max_pool_same_pads_at_the_end_like_tensorflow():
 def test_s3d_encoder_windows_one_second_and_pads_the_last(tmp_path, s3d_model):
     path = make_video(tmp_path / "thirty.mp4", num_frames=45, fps=30, width=40, height=32)  # 1.5 s
     encoder = encoders.S3DEncoder(s3d_model, name="s3d:test", frame_size=32, seconds_per_batch=1)
-    features = encode_video(encoder, path)
+    features = encode_video_file(encoder, path)
     assert features.shape == (2, 512)
     np.testing.assert_allclose(np.linalg.norm(features, axis=1), 1.0, rtol=1e-5)
     frames = np.random.default_rng(0).integers(0, 256, (45, 32, 32, 3), dtype=np.uint8)

@@ -72,10 +72,10 @@ def test_cli_extracts_good_videos_and_records_the_broken_one(video_dir, tmp_path
 
 
 def test_features_equal_a_direct_encoding(video_dir, tmp_path):
-    from norton.encoders import encode_video
+    from norton.encoders import encode_video_file
 
     extract.extract_features(video_dir, tmp_path / "store", "random-tiny", feature_dtype="float32", progress=False)
-    direct = encode_video(build_encoder("random-tiny"), video_dir / "good.mp4")
+    direct = encode_video_file(build_encoder("random-tiny"), video_dir / "good.mp4")
     np.testing.assert_allclose(FeatureStore(tmp_path / "store").features("good"), direct, atol=1e-6)
 
 
