@@ -18,28 +18,10 @@ from norton.data.captions import Captions
 from norton.data.loader import LoaderConfig, ShardPlan, ShardStream
 from norton.data.sampling import SamplerConfig
 from norton.data.shards import INDEX, ShardedStore, ShardWriter
+from shards_helpers import write_store
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLER = SamplerConfig(videos_per_batch=3, clips_per_video=4, clips_per_sequence=2, max_words=12)
-
-
-def make_video(rng, index, seconds=30, dim=8, captions=6):
-    starts = np.sort(rng.uniform(0, seconds - 4, captions))
-    text = [f"video {index} caption {k} with words" for k in range(captions)]
-    return (f"v{index:04d}", rng.standard_normal((seconds + index % 5, dim)).astype(np.float32),
-            Captions(starts.tolist(), (starts + 3).tolist(), text))
-
-
-def write_store(root, count, per_shard, *, uncaptioned=(), dim=8):
-    rng = np.random.default_rng(0)
-    written = {}
-    with ShardWriter(root, encoder="test", feature_dim=dim, videos_per_shard=per_shard) as writer:
-        for index in range(count):
-            video_id, features, captions = make_video(rng, index, dim=dim)
-            captions = Captions() if index in uncaptioned else captions
-            writer.write(video_id, features, captions=captions, source=f"/videos/{video_id}.mp4")
-            written[video_id] = (features, captions)
-    return written
 
 
 def test_a_store_reads_back_what_was_written(tmp_path):

@@ -11,6 +11,7 @@ from norton import NortonConfig, NortonLoss
 from norton.similarity import masked_mean
 from norton.checkpoint import read_checkpoint
 from norton.train import BatchStream, Distributed, TrainConfig, gather_loss_inputs, latest_checkpoint, train
+from shards_helpers import write_store
 
 WORLD = 2
 N, K, D_IN, D = 8, 4, 5, 6          # pairs per rank, clips per sequence, input and feature widths
@@ -58,6 +59,10 @@ TRAIN = {
 }
 
 
+# the same run streamed from a sharded store, batches made by a DataLoader worker on each rank
+SHARDED = {"data": {"source": "shards", "shards": "set-in-the-worker", "workers": 1, "streams": 2}}
+
+
 def worker(rank: int, init_file: str, out_dir: str) -> None:
     """Rank `rank` of 2: the gather check on hand-made features, then a 2-step training run."""
     torch.set_num_threads(1)
@@ -69,6 +74,10 @@ def worker(rank: int, init_file: str, out_dir: str) -> None:
         torch.save({"params": [p.detach() for p in result.model.parameters()],
                     "temperature": result.loss_fn.log_logit_scale.detach(), "history": result.history},
                    os.path.join(out_dir, f"train{rank}.pt"))
+        sharded = train(TrainConfig.from_dict({**TRAIN, **SHARDED, "out_dir": os.path.join(out_dir, "sharded")}
+                                              ).override({"data.shards": os.path.join(out_dir, "shards")}))
+        torch.save({"params": [p.detach() for p in sharded.model.parameters()], "history": sharded.history},
+                   os.path.join(out_dir, f"sharded{rank}.pt"))
     finally:
         dist.destroy_process_group()
 
@@ -93,6 +102,7 @@ def check_gather(rank: int, out_dir: str) -> None:
 def ddp_dir(tmp_path_factory):
     """Run the two ranks once (process start-up dominates the cost); their results lie in this folder."""
     out = tmp_path_factory.mktemp("ddp")
+    write_store(out / "shards", 16, per_shard=2, dim=32)  # 8 shards: 2 ranks x 2 streams need 4
     mp.spawn(worker, args=(str(out / "init"), str(out)), nprocs=WORLD, join=True)
     return out
 
@@ -136,6 +146,15 @@ def test_ddp_training_keeps_ranks_in_sync_and_checkpoints_every_rank(ddp_dir):
     streams = [r["data"] for r in checkpoint.extra["ranks"]]
     assert streams[0]["clip_rng"] != streams[1]["clip_rng"]
     assert set(streams[0]["order"]).isdisjoint(streams[1]["order"])
+
+
+def test_ddp_training_on_a_sharded_store_keeps_ranks_in_sync_and_resumable(ddp_dir):
+    ranks = [torch.load(ddp_dir / f"sharded{rank}.pt") for rank in range(WORLD)]
+    for a, b in zip(ranks[0]["params"], ranks[1]["params"]):
+        assert torch.equal(a, b)
+    assert [r["loss"] for r in ranks[0]["history"]] == pytest.approx([r["loss"] for r in ranks[1]["history"]])
+    checkpoint = read_checkpoint(latest_checkpoint(ddp_dir / "sharded"))
+    assert [r["data"] for r in checkpoint.extra["ranks"]] == [{"source": "shards", "batches": 2}] * WORLD
 
 
 def test_ranks_draw_disjoint_equal_shards_of_each_epoch():

@@ -11,7 +11,7 @@ command      `norton train`
 from .command import configure, run
 from .config import DATA_SOURCES, INFONCE, DataConfig, TrainConfig, parse_assignments, set_dotted
 from .data import BatchStream, load_videos
-from .diagnostics import alignment_diagnostics, batch_metrics, bucket_shares
+from .diagnostics import alignment_diagnostics, batch_metrics
 from .distributed import Distributed, all_gather_with_grad, gather_loss_inputs, init_distributed
 from .runs import (CHECKPOINT_DIR, METRICS_FILE, checkpoint_path, latest_checkpoint, list_checkpoints, read_metrics,
                    remove_partial_checkpoints, resumable_checkpoint)
@@ -19,7 +19,7 @@ from .trainer import LossTerms, Trainer, TrainResult, loss_terms, lr_factor, tra
 
 __all__ = [
     "configure", "run", "DATA_SOURCES", "INFONCE", "DataConfig", "TrainConfig", "parse_assignments", "set_dotted",
-    "BatchStream", "load_videos", "alignment_diagnostics", "batch_metrics", "bucket_shares", "Distributed",
+    "BatchStream", "load_videos", "alignment_diagnostics", "batch_metrics", "Distributed",
     "all_gather_with_grad", "gather_loss_inputs", "init_distributed", "CHECKPOINT_DIR", "METRICS_FILE",
     "checkpoint_path", "latest_checkpoint", "list_checkpoints", "read_metrics", "remove_partial_checkpoints",
     "resumable_checkpoint", "LossTerms", "Trainer", "TrainResult", "loss_terms", "lr_factor", "train",

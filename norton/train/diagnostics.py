@@ -9,10 +9,9 @@ from torch import Tensor, nn
 from ..config import NortonConfig
 from ..data.sampling import SamplerConfig, sample_batch
 from ..data.videos import LongVideo
-from ..losses import NortonLoss, NortonOutput, sequence_blocks
+from ..losses import NortonLoss
 from ..metrics import retrieval_ranks
 from ..model import DualEncoder
-from ..ot import bucket_sinkhorn
 
 
 def alignment_diagnostics(pooled_text: Tensor, pooled_video: Tensor, aligned: Tensor | None) -> dict[str, float]:
@@ -27,15 +26,6 @@ def alignment_diagnostics(pooled_text: Tensor, pooled_video: Tensor, aligned: Te
     if (~good).any():
         out["cos_misaligned"] = cosine[~good].mean().item()
     return out
-
-
-def bucket_shares(out: NortonOutput, config: NortonConfig) -> Tensor:
-    """(N,) share of each caption's mass that goes to the bucket when its paragraph meets its own video."""
-    blocks = sequence_blocks(out.fused_similarity.detach(), config.clips_per_sequence)  # (M, M, K, K)
-    own = blocks.diagonal(dim1=0, dim2=1).permute(2, 0, 1)                              # (M, K, K)
-    solved = bucket_sinkhorn(own, out.bucket_value, config.eps_video, marginals=config.bucket_marginals,
-                             n_iters=config.sinkhorn_iters)
-    return solved.row_bucket_share.flatten()
 
 
 @torch.no_grad()
@@ -65,13 +55,14 @@ def batch_metrics(model: DualEncoder, videos: list[LongVideo], sampler: SamplerC
             raise ValueError(f"batch_metrics: one of the videos {batch.video_ids} has no ground truth")
         encoded = model(batch.video_features, batch.video_mask, batch.captions)
         inputs = tuple(t.float() if t.is_floating_point() else t for t in encoded.loss_inputs())
+        pooled_text, pooled_video = inputs[0], inputs[1]  # loss_inputs() is text first
         good = batch.aligned >= 0.5
-        scores = inputs[1] @ inputs[0].T  # (N, N) rows captions
+        scores = pooled_text @ pooled_video.T  # (N, N) rows captions
         if good.any():
             rows = good.nonzero()[:, 0]
             ranks.append(retrieval_ranks(scores[rows].cpu().numpy(), rows.cpu().numpy()))
-        cosines.append(nn.functional.cosine_similarity(inputs[1], inputs[0], dim=-1).cpu())
-        shares.append(bucket_shares(loss_fn(*inputs), config).cpu())
+        cosines.append(nn.functional.cosine_similarity(pooled_text, pooled_video, dim=-1).cpu())
+        shares.append(loss_fn(*inputs).caption_bucket_share.cpu())
         aligned.append(good.cpu())
     model.train(was_training)
     cosine, share, good = torch.cat(cosines), torch.cat(shares), torch.cat(aligned)

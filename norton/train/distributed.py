@@ -85,16 +85,16 @@ def _pad_positions(tensor: Tensor, length: int) -> Tensor:
 
 def gather_loss_inputs(inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     """NortonLoss inputs of every rank concatenated rank-major; tokens padded to the longest rank first."""
-    pooled_video, pooled_text, video_tokens, text_tokens, video_mask, text_mask = inputs
+    pooled_text, pooled_video, text_tokens, video_tokens, text_mask, video_mask = inputs  # NortonLoss's order
     device = pooled_video.device
     video_len = _max_over_ranks(video_tokens.shape[1], device)
     text_len = _max_over_ranks(text_tokens.shape[1], device)
     video_tokens, video_mask = _pad_positions(video_tokens, video_len), _pad_positions(video_mask, video_len)
     text_tokens, text_mask = _pad_positions(text_tokens, text_len), _pad_positions(text_mask, text_len)
     masks = []
-    for mask in (video_mask, text_mask):
+    for mask in (text_mask, video_mask):
         parts = [torch.empty_like(mask, dtype=torch.uint8) for _ in range(dist.get_world_size())]
         dist.all_gather(parts, mask.to(torch.uint8).contiguous())  # gloo has no bool collectives
         masks.append(torch.cat(parts, 0).bool())
-    features = [all_gather_with_grad(t) for t in (pooled_video, pooled_text, video_tokens, text_tokens)]
-    return (*features, *masks)
+    features = [all_gather_with_grad(t) for t in (pooled_text, pooled_video, text_tokens, video_tokens)]
+    return (*features, *masks)  # in the order it was given
