@@ -16,7 +16,7 @@ VARIANTS = ("paper", "official")
 BUCKET_MARGINALS = ("uniform", "dustbin")
 FINE_SIMILARITIES = ("soft_max", "max", "mean")
 
-# Each switch is a place where the released code departs from the paper (docs: norton-method.md §5, §7).
+# Each switch is a place where the released code departs from the paper (docs/method.md: the five switches).
 # `variant` picks their defaults; any of them can be overridden alone.
 VARIANT_SWITCHES: dict[str, dict[str, Any]] = {
     "paper": {
