@@ -15,11 +15,13 @@ from tqdm.auto import tqdm
 
 from norton import decode as videolib
 from norton.data.captions import Captions, merge_fragments, read_subtitles
+from norton.data.shards import ShardWriter
 from norton.data.store import FeatureStoreWriter, PartialFeatures
 from norton.encoders import ENCODER_FORMS, VideoEncoder, build_encoder, merge_seconds
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi")
 SUBTITLE_EXTENSIONS = (".srt", ".vtt")
+STORE_FORMATS = ("folder", "shards")
 
 
 @dataclass
@@ -339,8 +341,12 @@ def extract_features(
     feature_dtype: str = "float16",
     chunk_seconds: int = 60,
     progress: bool = True,
+    store_format: str = "folder",
+    videos_per_shard: int = 1024,
 ) -> ExtractSummary:
-    """Encode every video of `video_dir` (one feature per second) into the feature store `out_dir`.
+    """Encode every video of `video_dir` (one feature per second) into the feature store `out_dir`:
+    a folder store (store_format "folder", for the workbench) or a sharded store ("shards", for training at
+    scale: norton.data.shards, `videos_per_shard` videos per Arrow shard).
 
     Each video is decoded and encoded in chunks of `chunk_seconds` seconds; the finished chunks of a video
     are kept in FEATURES/<id>.partial/ until it is complete, so an interrupted run resumes inside the video.
@@ -349,6 +355,8 @@ def extract_features(
         raise ValueError(f"workers must be >= 1, got {workers}")
     if feature_dtype not in ("float16", "float32"):
         raise ValueError(f"feature_dtype must be 'float16' or 'float32', got {feature_dtype!r}")
+    if store_format not in STORE_FORMATS:
+        raise ValueError(f"store_format must be one of {STORE_FORMATS}, got {store_format!r}")
     if int(chunk_seconds) != chunk_seconds or chunk_seconds < 1:
         raise ValueError(f"chunk_seconds must be a positive integer, got {chunk_seconds}")
     chunk_seconds = int(chunk_seconds)
@@ -356,7 +364,21 @@ def extract_features(
     jobs = find_videos(video_dir)
     if isinstance(encoder, str):
         encoder = build_encoder(encoder, device=device, frames_per_second=frames_per_second)
-    writer = FeatureStoreWriter(out_dir, encoder=encoder.name, feature_dim=encoder.feature_dim, fps=1.0)
+    if store_format == "shards":
+        writer = ShardWriter(out_dir, encoder=encoder.name, feature_dim=encoder.feature_dim, fps=1.0,
+                             dtype=feature_dtype, videos_per_shard=videos_per_shard)
+    else:
+        writer = FeatureStoreWriter(out_dir, encoder=encoder.name, feature_dim=encoder.feature_dim, fps=1.0)
+    with writer:  # a sharded store's last, partial shard is finished on the way out, also after an error
+        return encode_videos(jobs, encoder, writer, out_dir, workers=workers, backend=backend,
+                             merge_captions=merge_captions, feature_dtype=feature_dtype,
+                             chunk_seconds=chunk_seconds, progress=progress)
+
+
+def encode_videos(jobs: list[VideoJob], encoder: VideoEncoder, writer: FeatureStoreWriter | ShardWriter,
+                  out_dir: str | os.PathLike, *, workers: int, backend: str, merge_captions: bool,
+                  feature_dtype: str, chunk_seconds: int, progress: bool) -> ExtractSummary:
+    """The videos not yet in the store, decoded and encoded chunk by chunk, written as each one is complete."""
     summary = ExtractSummary(out_dir=str(out_dir))
     finished = [job.duplicate_of is None and writer.done(job.video_id) for job in jobs]
     todo = [job for job, done in zip(jobs, finished) if not done]
@@ -462,6 +484,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="auto", choices=videolib.BACKENDS, help="video decoder (default auto)")
     parser.add_argument("--merge-fragments", action="store_true", help="merge ASR subtitle fragments into sentences")
     parser.add_argument("--float32", action="store_true", help="store float32 features (default float16)")
+    parser.add_argument("--format", dest="store_format", default="folder", choices=STORE_FORMATS,
+                        help="folder: one .npy per video (the workbench); shards: Arrow shards for training at "
+                             "scale (norton.data.shards); default folder")
+    parser.add_argument("--videos-per-shard", type=int, default=1024, help="with --format shards (default 1024)")
     parser.add_argument("--chunk-seconds", type=int, default=60,
                         help="seconds of video decoded and encoded at a time; finished chunks of a video are kept, "
                              "so an interrupted run resumes inside it (default 60)")
@@ -473,6 +499,7 @@ def run(args: argparse.Namespace) -> int:
         args.video_dir, args.out, args.encoder, workers=args.workers, backend=args.backend,
         device=args.device, frames_per_second=args.fps, merge_captions=args.merge_fragments,
         feature_dtype="float32" if args.float32 else "float16", chunk_seconds=args.chunk_seconds,
+        store_format=args.store_format, videos_per_shard=args.videos_per_shard,
     )
     print(f"extracted {len(summary.extracted)}, skipped {len(summary.skipped)} already done, "
           f"failed {len(summary.failed)} -> {summary.out_dir}")

@@ -341,3 +341,41 @@ def test_chunk_plan_splits_whole_seconds():
     np.testing.assert_array_equal(plan.seconds[3], [9])
     assert extract.plan_chunks(2.5, 1, 60).rows == [3]
     assert extract.plan_chunks(0.0, 1, 60).rows == []
+
+
+def test_a_sharded_store_holds_what_a_folder_store_holds_and_resumes(video_dir, tmp_path, capsys):
+    from norton.data.shards import ShardedStore
+
+    extract.extract_features(video_dir, tmp_path / "folder", "random-tiny", progress=False)
+    code = run_cli([str(video_dir), "--encoder", "random-tiny", "--out", str(tmp_path / "shards"), "--format", "shards",
+                    "--videos-per-shard", "1"])
+    assert code == 1 and "failed broken" in capsys.readouterr().out
+    folder, shards = FeatureStore(tmp_path / "folder"), ShardedStore(tmp_path / "shards")
+    assert shards.shard_sizes == [1, 1] and sorted(shards.video_ids) == sorted(folder.video_ids) == ["good", "other"]
+    for video_id in folder.video_ids:
+        np.testing.assert_array_equal(shards.by_id(video_id).features, folder.features(video_id))
+    assert shards.by_id("good").captions == folder.captions("good") and len(shards.by_id("other").captions) == 0
+    uncaptioned = [shards.video_at(shard, row).video_id for shard, rows in enumerate(shards.uncaptioned) for row in rows]
+    assert uncaptioned == ["other"]  # it has no subtitles: the index says so, so training never draws it
+    assert list(shards.failed()) == ["broken"]
+    encoder = CountingEncoder()
+    again = extract.extract_features(video_dir, tmp_path / "shards", encoder, store_format="shards", progress=False)
+    assert sorted(again.skipped) == ["good", "other"] and encoder.calls == 0
+    assert ShardedStore(tmp_path / "shards").shard_sizes == [1, 1]
+
+
+def test_an_interrupted_sharded_extraction_keeps_the_finished_videos(video_dir, tmp_path):
+    from norton.data.shards import ShardedStore
+
+    (video_dir / "broken.mp4").unlink()
+    out = tmp_path / "shards"
+    with pytest.raises(KeyboardInterrupt):
+        extract.extract_features(video_dir, out, CountingEncoder(interrupt_after=1), workers=1, store_format="shards",
+                                 progress=False)
+    assert ShardedStore(out).video_ids == ["good"]
+    summary = extract.extract_features(video_dir, out, CountingEncoder(), workers=1, store_format="shards",
+                                       progress=False)
+    assert summary.skipped == ["good"] and summary.extracted == ["other"]
+    assert ShardedStore(out).video_ids == ["good", "other"]
+    with pytest.raises(ValueError, match="store_format must be one of"):
+        extract.extract_features(video_dir, out, "random-tiny", store_format="tar", progress=False)
