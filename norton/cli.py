@@ -9,6 +9,7 @@ import sys
 COMMANDS = {
     "demo": ("norton.demo", "run the quickstart notebook on the how-to testbed (HTML report + metrics)"),
     "extract": ("norton.extract", "extract one feature per second from a folder of videos"),
+    "shards": ("norton.data.convert", "import HowTo100M's features and captions (or a folder store) into a sharded store"),
     "sweep": ("norton.sweep", "run a notebook over a grid of parameters and gather a results table"),
     "train": ("norton.train", "train a dual encoder with the Norton loss or plain InfoNCE"),
     "evaluate": ("norton.evaluate", "evaluate a checkpoint zero-shot, or summarise an ablation sweep"),
