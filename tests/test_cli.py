@@ -18,7 +18,7 @@ def test_top_level_parser_imports_no_subcommand_module():
 def test_selected_subcommand_gets_its_arguments():
     args = build_parser("demo").parse_args(["demo", "--out", "runs/x", "--set", "seed=1"])
     assert args.command == "demo" and args.out == "runs/x" and args.overrides == ["seed=1"]
-    assert set(COMMANDS) == {"demo", "extract", "sweep", "train", "evaluate"}
+    assert set(COMMANDS) == {"demo", "extract", "shards", "sweep", "train", "evaluate"}
 
 
 def test_unknown_subcommand_is_an_error(capsys):
