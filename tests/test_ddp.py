@@ -1,5 +1,8 @@
-"""DDP on CPU (gloo, 2 processes): gathered negatives give the single-process loss and gradients."""
+"""DDP on CPU (gloo, 2 processes): gathered negatives give the single-process loss and gradients; sharded data;
+Slurm jobs through submitit (its local cluster)."""
+import json
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +16,7 @@ from norton.checkpoint import read_checkpoint
 from norton.train import BatchStream, Distributed, TrainConfig, gather_loss_inputs, latest_checkpoint, train
 from shards_helpers import write_store
 
+REPO = Path(__file__).resolve().parents[1]
 WORLD = 2
 N, K, D_IN, D = 8, 4, 5, 6          # pairs per rank, clips per sequence, input and feature widths
 VIDEO_LEN, TEXT_LEN = (6, 4), (3, 5)  # token positions on rank 0 and rank 1 (padding differs)
@@ -169,3 +173,19 @@ def test_ranks_draw_disjoint_equal_shards_of_each_epoch():
     assert len(set(flat)) == 6
     with pytest.raises(ValueError, match="cannot fill one batch"):
         BatchStream(videos[:5], config.sampler_config(), seed=0, ctx=Distributed(0, 3, 0))
+
+
+def test_a_slurm_job_through_submitit_trains_on_two_ranks_and_a_requeued_job_resumes(tmp_path, capsys):
+    from norton.cli import main
+
+    out = tmp_path / "run"
+    command = ["train", "--config", str(REPO / "configs" / "teach.yaml"), "--set", f"out_dir={out}",
+               "--set", "progress=false", "--set", "data.synthetic.num_videos=8", "--set", "threads=1",
+               "--set", "gather_negatives=true", "--set", "log_every=1", "--slurm", "--gpus-per-node", "2", "--slurm-option", "cluster=local",
+               "--wait"]
+    assert main(command + ["--set", "steps=2"]) == 0
+    assert "'step': 2" in capsys.readouterr().out
+    assert len(read_checkpoint(latest_checkpoint(out)).extra["ranks"]) == WORLD
+    assert main(command + ["--set", "steps=3"]) == 0  # as a requeued job: out_dir holds the run, so it resumes
+    assert "'step': 3" in capsys.readouterr().out
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]

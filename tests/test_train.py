@@ -51,7 +51,7 @@ def test_paper_config_has_the_paper_hyper_parameters():
     assert (sampler.videos_per_batch, sampler.clips_per_video, sampler.clips_per_sequence) == (64, 16, 8)
     assert model.preset == "videoclip" and model.layernorm_only and model.video_feature_dim == 512
     assert (loss.beta, loss.video_weight, loss.eps_video, loss.prompt_ratio) == (0.3, 0.1, 0.1, 0.3)
-    assert config.data.source == "features"
+    assert (config.data.source, config.data.workers, config.data.streams) == ("shards", 4, 8)
 
 
 @pytest.mark.parametrize("values, path", [
