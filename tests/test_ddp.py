@@ -189,3 +189,22 @@ def test_a_slurm_job_through_submitit_trains_on_two_ranks_and_a_requeued_job_res
     assert main(command + ["--set", "steps=3"]) == 0  # as a requeued job: out_dir holds the run, so it resumes
     assert "'step': 3" in capsys.readouterr().out
     assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+
+
+def test_torchrun_trains_two_ranks_on_a_sharded_store(tmp_path):
+    import subprocess
+    import sys
+
+    write_store(tmp_path / "shards", 16, per_shard=2, dim=16)
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "norton.cli", "train", "--config", str(REPO / "tests" / "data" / "shards_train.yaml"),
+               "--set", f"data.shards={tmp_path / 'shards'}", "--set", "data.workers=1", "--set", "steps=2",
+               "--set", f"out_dir={out}", "--set", "progress=false", "--set", "threads=1",
+               "--set", "gather_negatives=true"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("trained to step 2") == 1  # rank 0 reports
+    checkpoint = read_checkpoint(latest_checkpoint(out))
+    assert [r["data"] for r in checkpoint.extra["ranks"]] == [{"source": "shards", "batches": 2}] * WORLD
