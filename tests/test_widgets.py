@@ -666,3 +666,126 @@ def test_static_snapshots_in_every_format(explored, tmp_path, fmt):
     assert soft.read_bytes().startswith(magic) and soft.stat().st_size > 2000
     with pytest.raises(ValueError, match="format"):
         viewer.snapshot(tmp_path / "plan.gif")
+
+
+# --- the sweep summary and the ablation table, plotly and static ------------------------------------------
+
+
+def ablation_rows(groups=("low", "mid"), names="ABJ", seeds=(0, 1, 2)):
+    """results.csv-like text rows: align R@1 = 0.3 + 0.1 * row index + 0.01 * seed (+0.05 for mid), AUC fixed."""
+    rows = []
+    for g, noise in enumerate(groups):
+        for i, name in enumerate(names):
+            for seed in seeds:
+                rows.append({"run_id": f"{noise}-{name}-{seed}", "status": "done", "params.noise": noise,
+                             "params.row": name, "params.seed": str(seed),
+                             "metrics.alignment.R@1": str(0.3 + 0.1 * i + 0.01 * seed + 0.05 * g),
+                             "metrics.alignment.ROC-AUC": "0.75", "metrics.note": "text, not a number"})
+    rows.append({**rows[0], "run_id": "failed", "status": "failed", "metrics.alignment.R@1": "0.99"})
+    return rows
+
+
+ABLATION_COLUMNS = {"align R@1": "metrics.alignment.R@1", "align AUC": "metrics.alignment.ROC-AUC"}
+
+
+def test_sweep_summary_figure_averages_seeds_per_group_and_fits():
+    from widgets import sweep_summary_figure
+    from widgets.figures import CATEGORY_COLOURS, SWEEP_SUMMARY_VIEW
+
+    fig = sweep_summary_figure(ablation_rows())
+    assert fig.layout.meta["view"] == SWEEP_SUMMARY_VIEW and fig.layout.width <= MAX_WIDTH
+    # numeric metrics only (the text column is left out); x = the first varied parameter (noise), a line per row
+    assert [a.text for a in fig.layout.annotations] == ["alignment.R@1", "alignment.ROC-AUC"]
+    assert len(fig.data) == 3 * 2 and {t.name for t in fig.data} == {"row=A", "row=B", "row=J"}
+    j = next(t for t in fig.data if t.name == "row=J" and t.meta["metric"] == "alignment.R@1")
+    np.testing.assert_allclose(j.y, [0.51, 0.56])            # mean over the three seeds; the failed run left out
+    np.testing.assert_allclose(j.error_y.array, [0.01, 0.01])  # sample std of 0.50, 0.51, 0.52
+    assert j.error_y.visible and list(fig.layout.xaxis.ticktext) == ["low", "mid"]
+    assert len({t.line.color for t in fig.data}) == 3 and {t.line.color for t in fig.data} <= set(CATEGORY_COLOURS)
+    for axis in ("xaxis", "xaxis2"):
+        assert fig.layout[axis].title.text == "noise"
+    assert fig.layout.yaxis.title.text == "alignment.R@1" and fig.layout.yaxis2.title.text == "alignment.ROC-AUC"
+    assert "mean ± std over seed" in fig.layout.title.text
+    numeric = sweep_summary_figure([{"params.p": p, "params.v": v, "metrics.loss": p * (v == "a")}
+                                    for p in (0.5, 0.1, 0.3) for v in "ab"], title="t")
+    line = next(t for t in numeric.data if t.name == "v=a")
+    assert list(line.x) == [0.1, 0.3, 0.5] and list(line.y) == [0.1, 0.3, 0.5] and not line.error_y.visible
+    with pytest.raises(ValueError, match="not in the results"):
+        sweep_summary_figure(ablation_rows(), metrics=["nothing"])
+    with pytest.raises(ValueError, match="no finished runs"):
+        sweep_summary_figure([{"status": "failed"}])
+
+
+def test_ablation_figure_holds_the_summary_tables_cells():
+    from norton.evaluate import summary_table
+    from widgets import ablation_figure
+    from widgets.figures import ABLATION_VIEW, DIFFERENCE_SCALE
+
+    rows = [r for r in ablation_rows() if r["status"] == "done"]
+    fig = ablation_figure(rows, ABLATION_COLUMNS)
+    assert fig.layout.meta["view"] == ABLATION_VIEW and fig.layout.width <= MAX_WIDTH
+    assert [t.name for t in fig.data] == ["noise = low", "noise = mid"]
+    z = np.array(fig.data[1].z, dtype=float)
+    assert z.shape == (3, 2)   # rows A, B, J x the two columns
+    np.testing.assert_allclose(z[:, 0], [36.0, 46.0, 56.0])
+    np.testing.assert_allclose(z[:, 1], 75.0)
+    table = summary_table(rows, ABLATION_COLUMNS)   # the markdown table says the same, cell by cell
+    for name, cells in zip("ABJ", fig.data[0].text):
+        line = next(r for r in table.splitlines() if r.startswith(f"| {name}"))
+        assert [c.rsplit(" (", 1)[0] for c in cells] == [c.strip() for c in line.split("|")[2:4]]
+    assert fig.data[0].text[0][0] == "31.0 ± 1.0 (3)"
+    assert list(fig.layout.yaxis.ticktext) == ["A InfoNCE", "B +FNE", "J +bucket 30% (Norton)"]
+    assert list(fig.layout.xaxis2.ticktext) == list(ABLATION_COLUMNS) and fig.layout.xaxis2.title.text == "metric"
+    assert fig.layout.xaxis.showticklabels is False   # stacked panels: the metric names once, at the bottom
+    assert fig.layout.coloraxis.colorbar.title.text == "mean (x100)"
+    assert fig.layout.coloraxis.cmin == pytest.approx(31.0) and fig.layout.coloraxis.cmax == pytest.approx(75.0)
+    paired = ablation_figure(rows, ABLATION_COLUMNS, baseline="A")
+    np.testing.assert_allclose(np.array(paired.data[0].z, dtype=float)[:, 0], [0.0, 10.0, 20.0], atol=1e-9)
+    assert paired.data[0].text[2][0] == "+20.0 ± 0.0 (3)" and paired.layout.coloraxis.colorscale[0][1] != \
+        fig.layout.coloraxis.colorscale[0][1]
+    assert paired.layout.coloraxis.cmin == -paired.layout.coloraxis.cmax == pytest.approx(-20.0)
+    assert DIFFERENCE_SCALE == "PuOr"
+    with pytest.raises(ValueError, match="metrics.nothing"):
+        ablation_figure(rows, {"x": "metrics.nothing"})
+
+
+def test_static_sweep_summary_and_ablation_draw_what_the_figures_hold():
+    from matplotlib.image import AxesImage
+
+    from widgets import ablation_figure, matplotlib_figure, sweep_summary_figure
+
+    rows = ablation_rows()
+    canvas = matplotlib_figure(ablation_figure([r for r in rows if r["status"] == "done"], ABLATION_COLUMNS))
+    heat = [ax for ax in canvas.axes if any(isinstance(i, AxesImage) for i in ax.get_images())]
+    colour_bars = [ax for ax in canvas.axes if ax.get_ylabel() == "mean (x100)"]
+    assert len(heat) == 2 and len(colour_bars) == 1
+    for ax in heat:
+        assert ax.get_images()[0].get_array().shape == (3, 2)
+        assert len(ax.texts) == 6 and all("±" in t.get_text() for t in ax.texts)   # one text per cell
+        assert ax.get_ylabel() == "row" and [t.get_text() for t in ax.get_yticklabels()][0] == "A InfoNCE"
+    assert heat[1].get_xlabel() == "metric" and [t.get_text() for t in heat[1].get_xticklabels()] == \
+        list(ABLATION_COLUMNS)
+    assert heat[0].get_title() == "noise = low"
+
+    canvas = matplotlib_figure(sweep_summary_figure(rows))
+    panels = [ax for ax in canvas.axes if ax.get_visible()]
+    assert len(panels) == 2 and [ax.get_title() for ax in panels] == ["alignment.R@1", "alignment.ROC-AUC"]
+    for ax in panels:
+        assert ax.get_xlabel() == "noise" and ax.get_ylabel() and len(ax.containers) == 3  # an errorbar line per row
+    np.testing.assert_allclose(panels[0].containers[2].lines[0].get_ydata(), [0.51, 0.56])
+    assert sorted(t.get_text() for t in canvas.legends[0].get_texts()) == ["row=A", "row=B", "row=J"]
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf", "svg"])
+def test_sweep_summary_and_ablation_save_in_every_format(tmp_path, fmt):
+    from widgets import ablation_figure, save_figure, sweep_summary_figure
+    from widgets.static import figure_kind
+
+    magic = {"png": b"\x89PNG", "pdf": b"%PDF", "svg": b"<?xml"}[fmt]
+    rows = ablation_rows()
+    for name, fig in (("sweep", sweep_summary_figure(rows)), ("ablation", ablation_figure(rows[:-1], ABLATION_COLUMNS))):
+        path = save_figure(fig, tmp_path / f"{name}.{fmt}")
+        assert path.read_bytes().startswith(magic) and path.stat().st_size > 5000, name
+        assert figure_kind(fig) in ("sweep_summary", "ablation_table")
+    with pytest.raises(ValueError, match="format"):
+        save_figure(sweep_summary_figure(rows), tmp_path / "sweep.gif")

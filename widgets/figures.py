@@ -764,7 +764,7 @@ def soft_max_layout(words: Sequence[str], frames: Sequence[str], t2v: float, v2t
     for index in (1, 2, 3):
         layout[_axis_name("yaxis", index)] = {**(word_ticks if index == 1 else {"tickmode": "array", "tickvals": [],
                                                                                 "ticktext": []}),
-                                              "range": [w - 0.5, -0.5], "title": {"text": "word" if index == 1 else ""}}
+                                              "range": [w - 0.5, -0.5], "title": {"text": "word"}}
         layout[_axis_name("xaxis", index)] = {**frame_ticks, "range": [-0.5, f - 0.5], "title": {"text": "frame"}}
     layout["xaxis4"] = {**word_ticks, "range": [-0.5, w - 0.5], "title": {"text": "word"}, "tickangle": -60 if w > 6 else 0}
     layout["yaxis4"] = {"title": {"text": "alpha LSE"}}
@@ -872,4 +872,190 @@ def metric_steps_figure(steps: Sequence[str], metrics: dict[str, Sequence[float]
     long = max((len(t) for t in labels), default=0)
     fig.update_layout(title=title, height=120 + rows * (260 + 6 * long),
                       width=min(MAX_WIDTH, 140 + 290 * cols), margin={"b": 40 + 6 * long})
+    return fig
+
+
+# --- sweeps and the ablation table ------------------------------------------------------------------------
+
+CATEGORY_COLOURS = (BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, YELLOW, BLACK)   # Okabe-Ito, in this order
+CATEGORY_SYMBOLS = ("circle", "square", "diamond", "triangle-up")   # the next symbol after every 8 colours
+DIFFERENCE_SCALE = "PuOr"   # diverging purple-orange (colour-blind safe), centred on 0
+SWEEP_SUMMARY_VIEW, ABLATION_VIEW = "sweep_summary", "ablation_table"   # layout.meta["view"] (widgets.static)
+
+
+def _cell_number(value) -> float | None:
+    """A results cell (a number, or the text results.csv holds) as a float; None when it is not one."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, (int, float, np.number)):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parameter_value(value):
+    """A parameter cell for grouping and the x axis: a number when it reads as one, else its text."""
+    number = _cell_number(value)
+    return number if number is not None else str(value)
+
+
+def sweep_summary_figure(rows: Sequence[dict], metrics: Sequence[str] | None = None,
+                         varied: Sequence[str] | None = None, title: str = "sweep summary",
+                         over: Sequence[str] = ("seed",), max_columns: int = MAX_PANEL_COLUMNS) -> go.Figure:
+    """One panel per metric of a sweep's runs against its first varied parameter, one line per combination of
+    the other varied ones: the view of `norton sweep`'s summary.html, within MAX_WIDTH and in Okabe-Ito colours.
+
+    `rows` are results rows (norton.sweep.results_rows, or the text rows of results.csv that
+    norton.evaluate.read_results returns): 'params.<name>' and 'metrics.<name>' columns; rows whose status is
+    not 'done' are left out. `metrics` default to every numeric metrics column, `varied` (parameter names without
+    'params.') to the parameters that take more than one value, numeric ones first, except those in `over`
+    (default the seed): runs that differ only in those are one point, their mean, with a ± std error bar.
+    """
+    done = [r for r in rows if r.get("status", "done") == "done"]
+    if not done:
+        raise ValueError("sweep_summary_figure: no finished runs")
+    columns = list(dict.fromkeys(k for r in done for k in r))
+    if metrics is None:
+        metrics = [c for c in columns if c.startswith("metrics.")
+                   and any(_cell_number(r.get(c)) is not None for r in done)
+                   and all(_cell_number(r.get(c)) is not None for r in done if r.get(c) not in (None, ""))]
+    metrics = [m if m.startswith("metrics.") else f"metrics.{m}" for m in metrics]
+    missing = [m for m in metrics if m not in columns]
+    if missing or not metrics:
+        raise ValueError(f"sweep_summary_figure: metric column(s) {missing or 'none numeric'} not in the results")
+    if varied is None:
+        varied = [c.removeprefix("params.") for c in columns if c.startswith("params.")
+                  and c.removeprefix("params.") not in over and len({str(r.get(c)) for r in done}) > 1]
+    numeric = [n for n in varied if all(_cell_number(r.get(f"params.{n}")) is not None for r in done)]
+    varied = sorted(varied, key=lambda n: n not in numeric)
+    x_name = f"params.{varied[0]}" if varied else "run_id"
+    x_numeric = bool(varied) and varied[0] in numeric
+    x_of = (lambda r: _cell_number(r[x_name])) if x_numeric else (lambda r: str(r.get(x_name)))
+    groups: dict[str, list[dict]] = {}
+    for r in done:
+        label = ", ".join(f"{n}={r.get(f'params.{n}')}" for n in varied[1:]) or "runs"
+        groups.setdefault(label, []).append(r)
+    n_rows, cols = _grid(len(metrics), max_columns)
+    names = [m.removeprefix("metrics.") for m in metrics]
+    fig = make_subplots(rows=n_rows, cols=cols, subplot_titles=[_short(n, 40) for n in names],
+                        horizontal_spacing=0.11 if cols > 1 else 0.0,
+                        vertical_spacing=0.4 / n_rows if n_rows > 1 else 0.0)
+    categories = [] if x_numeric else list(dict.fromkeys(str(r.get(x_name)) for r in done))
+    for g, (label, members) in enumerate(groups.items()):
+        colour = CATEGORY_COLOURS[g % len(CATEGORY_COLOURS)]
+        symbol = CATEGORY_SYMBOLS[(g // len(CATEGORY_COLOURS)) % len(CATEGORY_SYMBOLS)]
+        points: dict = {}
+        for r in members:
+            points.setdefault(x_of(r), []).append(r)
+        xs = sorted(points) if x_numeric else [c for c in categories if c in points]
+        for position, metric in enumerate(metrics):
+            row, col = divmod(position, cols)
+            values = [[v for v in (_cell_number(r.get(metric)) for r in points[x]) if v is not None] for x in xs]
+            mean = [float(np.mean(v)) if v else None for v in values]
+            std = [float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for v in values]
+            fig.add_trace(go.Scatter(
+                x=xs if x_numeric else [categories.index(x) for x in xs], y=mean, mode="lines+markers", name=label,
+                legendgroup=label, showlegend=position == 0, line={"color": colour},
+                marker={"color": colour, "size": 7, "symbol": symbol}, meta={"metric": names[position]},
+                error_y={"type": "data", "array": std, "visible": any(len(v) > 1 for v in values), "thickness": 1},
+                text=[", ".join(str(r.get("run_id", "")) for r in points[x]) for x in xs],
+                hovertemplate="%{text}<br>" + names[position] + " %{y:.4g}<extra>" + label + "</extra>"),
+                row=row + 1, col=col + 1)
+    averaged = [n for n in over if f"params.{n}" in columns]
+    for position, name in enumerate(names):
+        row, col = divmod(position, cols)
+        ticks = {} if x_numeric else _ticks([_short(c, 16) for c in categories], 12)
+        fig.update_xaxes(title_text=x_name.removeprefix("params."), row=row + 1, col=col + 1, **ticks)
+        fig.update_yaxes(title_text=_short(name, 24), row=row + 1, col=col + 1)
+    for position in range(len(metrics), n_rows * cols):
+        fig.layout[_axis_name("xaxis", position + 1)].visible = False
+        fig.layout[_axis_name("yaxis", position + 1)].visible = False
+    if averaged:
+        title += f" (mean ± std over {', '.join(averaged)})"
+    fig.update_layout(title=title, height=140 + 280 * n_rows, width=min(MAX_WIDTH, 160 + 280 * cols),
+                      legend={"orientation": "h", "y": -0.12 / n_rows - 0.08, "yanchor": "top", "x": 0},
+                      margin={"b": 90}, meta={"view": SWEEP_SUMMARY_VIEW})
+    return fig
+
+
+def ablation_figure(rows: Sequence[dict], columns: dict[str, str] | None = None, *, row_key: str = "params.row",
+                    group_key: str = "params.noise", scale: float = 100.0, digits: int = 1,
+                    baseline: str | None = None, seed_key: str = "params.seed", title: str = "",
+                    max_columns: int = 1) -> go.Figure:
+    """The Table 7 ablation (norton.evaluate.summary_table) as heatmaps: one panel per group (noise level), a cell
+    per row and column holding the mean over seeds (scaled, e.g. to percent; its text 'mean ± std (seeds)').
+
+    With `baseline` (a row name) each cell is the paired difference to that row's run with the same seed in the
+    same group, on a diverging scale centred on 0. One colour bar for all panels; panels stack (max_columns 1) so
+    that every cell's text stays readable within MAX_WIDTH.
+    """
+    from norton.evaluate import DEFAULT_TABLE, ROW_LABELS, mean_std
+
+    columns = dict(columns or DEFAULT_TABLE)
+    if not rows:
+        raise ValueError("ablation_figure: no finished runs")
+    keys = [row_key, group_key, *columns.values()] + ([seed_key] if baseline else [])
+    missing = sorted({c for c in keys if c not in rows[0]})
+    if missing:
+        raise ValueError(f"ablation_figure: column(s) {missing} not in the results (have {sorted(rows[0])})")
+    groups = list(dict.fromkeys(r[group_key] for r in rows))
+    names = list(dict.fromkeys(str(r[row_key]) for r in rows))
+    titles = list(columns)
+    means = np.full((len(groups), len(names), len(titles)), np.nan)
+    text = np.full(means.shape, "n/a", dtype=object)
+    for g, group in enumerate(groups):
+        members = [r for r in rows if r[group_key] == group]
+        reference = {r[seed_key]: r for r in members if baseline is not None and str(r[row_key]) == baseline}
+        for i, name in enumerate(names):
+            runs = [r for r in members if str(r[row_key]) == name and (baseline is None or r[seed_key] in reference)]
+            for j, column in enumerate(columns.values()):
+                values = [_cell_number(r.get(column)) for r in runs]
+                if baseline:
+                    values = [v - b if v is not None and b is not None else None for v, b in zip(
+                        values, (_cell_number(reference[r[seed_key]].get(column)) for r in runs))]
+                values = [scale * v for v in values if v is not None and not math.isnan(v)]
+                if values:
+                    mean, std = mean_std(values)
+                    means[g, i, j] = mean
+                    text[g, i, j] = f"{mean:{'+' if baseline else ''}.{digits}f} ± {std:.{digits}f} ({len(values)})"
+    finite = means[np.isfinite(means)]
+    if baseline:
+        top = float(np.abs(finite).max()) if finite.size else 1.0
+        scale_range = {"cmin": -top, "cmax": top, "colorscale": DIFFERENCE_SCALE}
+    else:
+        scale_range = {"cmin": float(finite.min()) if finite.size else 0.0,
+                       "cmax": float(finite.max()) if finite.size else 1.0, "colorscale": SIMILARITY_SCALE}
+    n_rows, cols = _grid(len(groups), max_columns)
+    label = f"{group_key.removeprefix('params.')} = "
+    panel_px = 40 + 26 * len(names)
+    height = 230 + n_rows * panel_px + (n_rows - 1) * 40
+    fig = make_subplots(rows=n_rows, cols=cols, subplot_titles=[f"{label}{g}" for g in groups],
+                        shared_xaxes=cols == 1, horizontal_spacing=0.16 if cols > 1 else 0.0,
+                        vertical_spacing=(40 if cols == 1 else 150) / height if n_rows > 1 else 0.0)
+    row_labels = [f"{n} {ROW_LABELS[n]}" if n in ROW_LABELS else n for n in names]
+    for g, group in enumerate(groups):
+        row, col = divmod(g, cols)
+        bottom = cols > 1 or row == n_rows - 1   # stacked panels share the metric axis: its labels at the bottom
+        fig.add_trace(go.Heatmap(
+            z=_none_where_nan(np.round(means[g], 6)), x=np.arange(len(titles)), y=np.arange(len(names)),
+            text=text[g], texttemplate="%{text}", textfont={"size": 10}, coloraxis="coloraxis", name=f"{label}{group}",
+            customdata=np.array([[t] * len(names) for t in titles], dtype=object).T,
+            hovertemplate="%{customdata}<br>row %{y}: %{text}<extra></extra>"), row=row + 1, col=col + 1)
+        fig.update_xaxes(title_text="metric" if bottom else None, tickangle=30, tickfont={"size": 10},
+                         showticklabels=bottom, **_ticks([_short(t, 22) for t in titles]), row=row + 1, col=col + 1)
+        fig.update_yaxes(title_text="row" if col == 0 else None, autorange="reversed", tickfont={"size": 10},
+                         **_ticks([_short(t, 28) for t in row_labels]), row=row + 1, col=col + 1)
+    for position in range(len(groups), n_rows * cols):
+        fig.layout[_axis_name("xaxis", position + 1)].visible = False
+        fig.layout[_axis_name("yaxis", position + 1)].visible = False
+    what = f"difference to row {baseline}, same seed" if baseline else "mean ± std over seeds"
+    unit = "difference" if baseline else "mean"
+    colour_title = f"{unit} (x{scale:g})" if scale != 1 else unit
+    fig.update_layout(
+        title=title or f"ablation: {what} (seeds in brackets)", coloraxis={**scale_range, "colorbar": {
+            "title": {"text": colour_title, "side": "top"}, "thickness": 12}},
+        height=height, width=MAX_WIDTH if cols > 1 else min(MAX_WIDTH, 330 + 100 * len(titles)),
+        margin={"l": 160, "b": 130, "t": 80}, meta={"view": ABLATION_VIEW, "baseline": baseline, "scale": scale})
     return fig

@@ -1,4 +1,5 @@
-"""Static figures for papers: matplotlib re-drawings of the plan, timeline, bucket and soft-maximum views.
+"""Static figures for papers: matplotlib re-drawings of the plan, timeline, bucket, soft-maximum, sweep-summary
+and ablation-table views.
 
 Each view is drawn from the same data functions as its plotly figure (widgets.figures: plan_view_data,
 timeline_data, bucket_filter_data, soft_max_data and their layouts), read back from the plotly figure's traces by
@@ -15,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from .figures import (
+    ABLATION_VIEW,
     BLACK,
+    BLUE,
     BUCKET_COLOUR,
     GREY,
     KEPT_COLOUR,
@@ -24,6 +27,7 @@ from .figures import (
     SIMILARITY_SCALE,
     SKY,
     SOFT_MAX_TRACES,
+    SWEEP_SUMMARY_VIEW,
     VERMILLION,
 )
 
@@ -75,12 +79,17 @@ def _values(x) -> np.ndarray:
 
 
 def figure_kind(fig) -> str:
-    """Which view a plotly figure is (by its trace names): plan, timeline, bucket or soft_max."""
+    """Which view a plotly figure is: plan, timeline, bucket or soft_max (by its trace names), or sweep_summary or
+    ablation_table (by its layout's meta, which sweep_summary_figure and ablation_figure set)."""
+    meta = fig.layout.meta
+    if isinstance(meta, dict) and meta.get("view") in (SWEEP_SUMMARY_VIEW, ABLATION_VIEW):
+        return meta["view"]
     names = {trace.name for trace in fig.data}
     for kind, needed in VIEW_TRACES.items():
         if needed <= names:
             return kind
-    raise ValueError(f"not a plan, timeline, bucket or soft-maximum figure (traces {sorted(n for n in names if n)})")
+    raise ValueError("not a plan, timeline, bucket, soft-maximum, sweep-summary or ablation figure "
+                     f"(traces {sorted(n for n in names if n)})")
 
 
 def _ticks(ax, axis: str, spec: dict | None, rotation: float = 0, size: float = 7) -> None:
@@ -262,9 +271,9 @@ def draw_soft_max(container, fig) -> None:
         _ticks(ax, "x", layout.get("xaxis" if k == 0 else f"xaxis{k + 1}"), rotation=45 if f > 4 else 0)
         if k == 0:
             _ticks(ax, "y", layout.get("yaxis"))
-            ax.set_ylabel("word")
         else:
             ax.set_yticks([])
+        ax.set_ylabel("word")
         ax.set_xlabel("frame")
     words_ax, frames_ax = container.add_subplot(grid[1, 0:2]), container.add_subplot(grid[1, 2])
     words_ax.bar(_values(t["word scores"]["x"]), _values(t["word scores"]["y"]), color=_get(
@@ -287,7 +296,111 @@ def draw_soft_max(container, fig) -> None:
         container.supxlabel("\n".join(textwrap.wrap(notes[0], 150)), fontsize=7, x=0.01, ha="left")
 
 
-DRAW = {"plan": draw_plan, "timeline": draw_timeline, "bucket": draw_bucket_filter, "soft_max": draw_soft_max}
+def _panels(layout: dict) -> list[tuple[str, str]]:
+    """The visible (xaxis, yaxis) layout keys of a make_subplots figure, in order (xaxis, xaxis2, ...)."""
+    keys = sorted((k for k in layout if re.fullmatch(r"xaxis\d*", k)), key=lambda k: int(k[5:] or 1))
+    return [(k, "y" + k[1:]) for k in keys if layout[k].get("visible", True) is not False]
+
+
+def _grid_shape(layout: dict, panels: list[tuple[str, str]]) -> tuple[int, int]:
+    columns = len({round(layout[x]["domain"][0], 3) for x, _ in panels})
+    rows = len({round(layout[y]["domain"][0], 3) for _, y in panels})
+    return rows, columns
+
+
+def _subplot_titles(layout: dict) -> list[str]:
+    return [_plain(a.get("text")) for a in layout.get("annotations", []) if a.get("yref") == "paper"
+            and a.get("showarrow") is False]
+
+
+def _axis_title(spec: dict | None) -> str:
+    return _plain(_get(spec or {}, "title", "text", default=""))
+
+
+def _trace_axes(trace: dict) -> tuple[str, str]:
+    x, y = trace.get("xaxis", "x"), trace.get("yaxis", "y")
+    return "xaxis" + x[1:], "yaxis" + y[1:]
+
+
+def draw_sweep_summary(container, fig) -> None:
+    """The sweep summary (sweep_summary_figure): one panel per metric, one line per group of runs, one legend."""
+    t, layout = fig.data, _layout(fig)
+    panels = _panels(layout)
+    rows, columns = _grid_shape(layout, panels)
+    axes = container.subplots(rows, columns, squeeze=False)
+    titles = _subplot_titles(layout)
+    where = {x: axes[i // columns][i % columns] for i, (x, _) in enumerate(panels)}
+    for trace in t:
+        spec = trace.to_plotly_json()
+        ax = where[_trace_axes(spec)[0]]
+        colour = _get(spec, "line", "color", default=BLUE)
+        marker = {"square": "s", "diamond": "D", "triangle-up": "^"}.get(_get(spec, "marker", "symbol"), "o")
+        error = _values(_get(spec, "error_y", "array")) if _get(spec, "error_y", "visible") else None
+        ax.errorbar(_values(spec["x"]), _values(spec["y"]), yerr=error, marker=marker, ms=4, lw=1.4, color=colour,
+                    capsize=2, elinewidth=0.8,
+                    label=spec.get("name") if spec.get("showlegend", True) is not False else None)
+    for i, (x, y) in enumerate(panels):
+        ax = where[x]
+        ax.set_title(titles[i] if i < len(titles) else "", fontsize=9)
+        ax.set_xlabel(_axis_title(layout[x]), fontsize=8)
+        ax.set_ylabel(_axis_title(layout.get(y)), fontsize=8)
+        _ticks(ax, "x", layout[x], rotation=30 if len((layout[x].get("tickvals") or [])) > 4 else 0)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for k in range(len(panels), rows * columns):
+        axes[k // columns][k % columns].set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        container.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=7,
+                         frameon=False)
+    container.suptitle(_plain(_get(layout, "title", "text", default="")), fontsize=10)
+
+
+def draw_ablation(container, fig) -> None:
+    """The ablation table (ablation_figure): a heatmap per group, each cell's 'mean ± std (seeds)', one colour bar."""
+    import matplotlib.colors
+
+    layout = _layout(fig)
+    panels = _panels(layout)
+    rows, columns = _grid_shape(layout, panels)
+    axes = container.subplots(rows, columns, squeeze=False)
+    colour_axis = layout.get("coloraxis", {})
+    scale = str(_get(colour_axis, "colorscale", default="Viridis"))
+    cmap = {"puor": "PuOr", "viridis": "viridis", "cividis": "cividis"}.get(scale.lower(), "viridis")
+    norm = matplotlib.colors.Normalize(colour_axis.get("cmin"), colour_axis.get("cmax"))
+    titles = _subplot_titles(layout)
+    image = None
+    for i, trace in enumerate(fig.data):
+        spec = trace.to_plotly_json()
+        x_key, y_key = _trace_axes(spec)
+        ax = axes[i // columns][i % columns]
+        z = _values(spec["z"])
+        image = ax.imshow(z, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+        text = spec.get("text")
+        for r in range(z.shape[0]):
+            for c in range(z.shape[1]):
+                value = norm(z[r, c]) if np.isfinite(z[r, c]) else 0.5
+                dark = (value < 0.45) if cmap == "viridis" else abs(value - 0.5) > 0.3
+                ax.text(c, r, str(text[r][c]) if text is not None else f"{z[r, c]:.3g}", ha="center", va="center",
+                        fontsize=6, color="white" if dark else "black")
+        if layout[x_key].get("showticklabels", True) is not False:
+            _ticks(ax, "x", layout[x_key], rotation=30, size=7)
+        else:
+            ax.set_xticks(list(layout[x_key].get("tickvals") or []), [])
+        _ticks(ax, "y", layout[y_key], size=7)
+        ax.set_xlabel(_axis_title(layout[x_key]), fontsize=8)
+        ax.set_ylabel(_axis_title(layout[y_key]) or "row", fontsize=8)
+        ax.set_title(titles[i] if i < len(titles) else "", fontsize=9)
+    for k in range(len(fig.data), rows * columns):
+        axes[k // columns][k % columns].set_visible(False)
+    if image is not None:
+        container.colorbar(image, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02,
+                           label=_plain(_get(colour_axis, "colorbar", "title", "text", default="")))
+    container.suptitle(_plain(_get(layout, "title", "text", default="")), fontsize=10)
+
+
+DRAW = {"plan": draw_plan, "timeline": draw_timeline, "bucket": draw_bucket_filter, "soft_max": draw_soft_max,
+        SWEEP_SUMMARY_VIEW: draw_sweep_summary, ABLATION_VIEW: draw_ablation}
 
 
 def _size(kind: str, fig) -> tuple[float, float]:
@@ -296,6 +409,9 @@ def _size(kind: str, fig) -> tuple[float, float]:
         return 8.0, 6.5
     if kind == "soft_max":
         return 9.5, 6.0
+    if kind in (SWEEP_SUMMARY_VIEW, ABLATION_VIEW):  # from the plotly size (px at 100 dpi), a little larger
+        width, height = fig.layout.width or 900, fig.layout.height or 500
+        return min(12.0, 1.15 * width / 100), min(40.0, 1.15 * height / 100)
     n = len([t for t in fig.data if t.name == "realigned" or t.name == "captions"][0].y)
     return (8.0, min(40.0, 2.2 + 0.15 * n)) if kind == "timeline" else (8.0, min(44.0, 4.0 + 0.15 * n))
 
@@ -307,16 +423,24 @@ def _format(path: Path, format: str | None) -> str:
     return chosen
 
 
+def matplotlib_figure(fig):
+    """One view (a plotly figure of widgets.figures, or a viewer's FigureWidget) drawn as a matplotlib Figure, to
+    adjust before saving it yourself; save_figure does this and saves."""
+    from matplotlib.figure import Figure
+
+    kind = figure_kind(fig)
+    constrained = kind in ("timeline", "soft_max", SWEEP_SUMMARY_VIEW, ABLATION_VIEW)
+    canvas = Figure(figsize=_size(kind, fig), layout="constrained" if constrained else None)
+    DRAW[kind](canvas, fig)
+    return canvas
+
+
 def save_figure(fig, path: str | Path, format: str | None = None, dpi: int = 200) -> Path:
     """Draw one view (a plotly figure of widgets.figures, or a FigureWidget of a viewer) with matplotlib and
     save it as PNG, PDF or SVG (`format`, default the path's suffix)."""
-    from matplotlib.figure import Figure
-
     path = Path(path)
     chosen = _format(path, format)
-    kind = figure_kind(fig)
-    canvas = Figure(figsize=_size(kind, fig), layout="constrained" if kind in ("timeline", "soft_max") else None)
-    DRAW[kind](canvas, fig)
+    canvas = matplotlib_figure(fig)
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas.savefig(path, format=chosen, dpi=dpi, bbox_inches="tight")
     return path
