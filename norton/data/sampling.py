@@ -87,10 +87,12 @@ class ClipBatch:
                             for name, value in vars(self).items()})
 
 
-def grow_caption_window(video: LongVideo, centre: int, target_words: int,
-                        rng: np.random.Generator) -> tuple[int, int]:
-    """Extend [centre, centre] randomly left or right over captions until it has target_words words."""
-    words = [len(text.split()) for text in video.captions.text]
+def grow_caption_window(video: LongVideo, centre: int, target_words: int, rng: np.random.Generator,
+                        words: list[int] | None = None) -> tuple[int, int]:
+    """Extend [centre, centre] randomly left or right over captions until it has target_words words.
+
+    `words`: the captions' word counts, when the caller has them (sample_video counts them once per video)."""
+    words = [len(text.split()) for text in video.captions.text] if words is None else words
     first = last = centre
     count = words[centre]
     while count < target_words and (first > 0 or last < len(words) - 1):
@@ -104,11 +106,13 @@ def grow_caption_window(video: LongVideo, centre: int, target_words: int,
     return first, last
 
 
-def draw_clip(video: LongVideo, config: SamplerConfig, rng: np.random.Generator) -> ClipDraw:
+def draw_clip(video: LongVideo, config: SamplerConfig, rng: np.random.Generator,
+              words: list[int] | None = None) -> ClipDraw:
     """One draw: random centre caption, grown window, random second inside it, clip around it."""
     captions, num_rows = video.captions, video.features.shape[0]
     centre = int(rng.integers(len(captions)))
-    first, last = grow_caption_window(video, centre, int(rng.integers(config.min_words, config.max_words + 1)), rng)
+    first, last = grow_caption_window(video, centre, int(rng.integers(config.min_words, config.max_words + 1)), rng,
+                                      words)
     caption_start = min(captions.start[first:last + 1])
     caption_end = max(captions.end[first:last + 1])
     low = min(int(math.floor(caption_start * video.fps)), num_rows - 1)
@@ -124,7 +128,8 @@ def sample_video(video: LongVideo, config: SamplerConfig, rng: np.random.Generat
     """clips_per_video draws from one video, sorted in time."""
     if len(video.captions) == 0:
         raise ValueError(f"video {video.video_id!r} has no captions to sample")
-    return sorted((draw_clip(video, config, rng) for _ in range(config.clips_per_video)), key=ClipDraw.sort_key)
+    words = [len(text.split()) for text in video.captions.text]
+    return sorted((draw_clip(video, config, rng, words) for _ in range(config.clips_per_video)), key=ClipDraw.sort_key)
 
 
 def aligned_fraction(video: LongVideo, draw: ClipDraw) -> float:
