@@ -69,3 +69,43 @@ def test_unknown_parameter_is_rejected_before_running(tmp_path):
     with pytest.raises(FileNotFoundError, match="no_such_notebook"):
         run_notebook("no_such_notebook", tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+HEAVY = ("torch", "transformers", "rfc3987_syntax", "matplotlib", "scipy")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_import_cell_loads_nothing_heavy(name, tmp_path):
+    """The first cell after the parameters (the imports) runs in well under 3 s: torch, transformers, matplotlib
+    and scipy load in the cells that need them, and plotly's renderer skips rfc3987_syntax's 3 s parser build."""
+    import subprocess
+    import sys
+
+    cells = [c for c in json.loads((REPO / "notebooks" / f"{name}.ipynb").read_text())["cells"] if c["cell_type"] == "code"]
+    index = next(i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", []))
+    parameters, imports = ("".join(cells[i]["source"]) for i in (index, index + 1))
+    script = (parameters + f"\nout_dir = {str(tmp_path / 'out')!r}\n" + imports
+              + f"\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0 and not done.stderr, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_public_names_still_import_lazily():
+    import subprocess
+    import sys
+
+    script = ("import sys, norton, norton.data\n"
+              "assert 'torch' not in sys.modules\n"
+              "from norton import NortonConfig\n"
+              "assert 'torch' not in sys.modules\n"
+              "from norton import NortonLoss, bucket_sinkhorn\n"
+              "from norton.data import Captions, FeatureStore, sample_batch\n"
+              "import norton.losses\n"
+              "assert NortonLoss is norton.losses.NortonLoss and norton.NortonLoss is NortonLoss\n"
+              "assert sorted(norton.__all__) == sorted(n for n in dir(norton) if n in norton.__all__)\n"
+              "for n in norton.data.__all__: getattr(norton.data, n)\n"
+              "try:\n    norton.no_such_name\nexcept AttributeError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "module 'norton' has no attribute 'no_such_name'"
