@@ -16,8 +16,7 @@ from ..data.embeddings import EMBEDDING_DIM
 from ..data.howto import HowToConfig
 from ..data.synthetic import SyntheticConfig
 from ..model import ModelConfig
-from ..ot import SINKHORN_BACKENDS
-from ..similarity import SOFT_MAX_PATHS
+from ..kernels.dispatch import Backends
 
 DATA_SOURCES = ("synthetic", "features", "howto", "shards")
 OPTIMIZERS = ("adam", "adamw")
@@ -92,10 +91,13 @@ class TrainConfig(ConfigFile):
             return ValueError(f"TrainConfig.{name} must be {expected}, got {_lookup(self, name)!r}")
 
         for name, options in (("optimizer", OPTIMIZERS), ("lr_schedule", LR_SCHEDULES), ("amp", AMP_MODES),
-                              ("similarity_path", SOFT_MAX_PATHS),
-                              ("sinkhorn_backend", SINKHORN_BACKENDS), ("data.source", DATA_SOURCES)):
+                              ("data.source", DATA_SOURCES)):
             if _lookup(self, name) not in options:
                 raise bad(name, f"one of {options}")
+        try:
+            self.backends()
+        except ValueError as error:
+            raise ValueError(f"TrainConfig.{error}") from None
         if self.data.source == "features" and not self.data.features:
             raise bad("data.features", "a feature-store folder when data.source is 'features'")
         if self.data.source == "shards" and not self.data.shards:
@@ -143,6 +145,10 @@ class TrainConfig(ConfigFile):
         if self.data.source == "howto" and model.video_feature_dim != EMBEDDING_DIM:
             raise ValueError(f"data.source 'howto' has {EMBEDDING_DIM}-d features; model.video_feature_dim is "
                              f"{model.video_feature_dim}")
+
+    def backends(self) -> Backends:
+        """How the loss computes the soft maximum and the OT plans (checked by Backends itself)."""
+        return Backends(self.similarity_path, self.sinkhorn_backend)
 
     # the sub-configs, built (and so validated) from their dicts
     def model_config(self) -> ModelConfig:

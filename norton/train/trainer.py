@@ -144,8 +144,7 @@ class Trainer:
         self.model.to(self.device)
         loss_config = config.loss_config()
         self.loss_fn = None if loss_config is None else NortonLoss(
-            loss_config, similarity_path=config.similarity_path,
-            sinkhorn_backend=config.sinkhorn_backend).to(self.device)
+            loss_config, backends=config.backends()).to(self.device)
         torch.manual_seed(config.seed * 1_000_003 + ctx.rank)  # own dropout masks per rank
         self.network = self.model
         if ctx.enabled:
