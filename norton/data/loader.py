@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from norton.data.sampling import ClipBatch, SamplerConfig, collate, sample_video
@@ -106,6 +107,35 @@ class ShardPlan:
         return videos[begin:begin + self.videos_per_batch]
 
 
+@dataclass
+class PackedBatch:
+    """A ClipBatch on its way from a DataLoader worker: the features as one shared-memory tensor, every other
+    field as numpy arrays pickled in-band. Each tensor sent alone costs a file-descriptor handshake (about
+    1.5 ms each, 13 ms a batch measured here); packed, receiving a batch takes about 1 ms."""
+
+    video_features: Tensor  # (N, Tmax, D)
+    arrays: dict[str, np.ndarray | None]
+    captions: list[str]
+    video_ids: list[str]
+
+    @classmethod
+    def pack(cls, batch: ClipBatch) -> PackedBatch:
+        arrays = {name: None if value is None else value.numpy() for name, value in vars(batch).items()
+                  if name not in ("video_features", "captions", "video_ids")}
+        return cls(batch.video_features, arrays, batch.captions, batch.video_ids)
+
+    def pin_memory(self) -> PackedBatch:
+        """The features page-locked (DataLoader's pin thread calls this); the rest is pinned when unpacked."""
+        return PackedBatch(self.video_features.pin_memory(), self.arrays, self.captions, self.video_ids)
+
+    def unpack(self) -> ClipBatch:
+        tensors = {name: None if value is None else torch.from_numpy(value) for name, value in self.arrays.items()}
+        if self.video_features.is_pinned():
+            tensors = {name: None if value is None else value.pin_memory() for name, value in tensors.items()}
+        return ClipBatch(video_features=self.video_features, captions=self.captions, video_ids=self.video_ids,
+                         **tensors)
+
+
 def make_batch(store: ShardedStore, plan: ShardPlan, sampler: SamplerConfig, index: int) -> ClipBatch:
     """Batch `index`: its videos read from the store, their clips drawn with a generator of (seed, rank, index)."""
     indices = plan.batch(index).tolist()
@@ -130,7 +160,8 @@ class ShardBatches(IterableDataset):
             raise ValueError(f"{workers} DataLoader workers do not divide {self.plan.streams} streams")
         index = self.start + worker  # the DataLoader hands out its workers' batches in turn
         while True:
-            yield make_batch(self.store, self.plan, self.sampler, index)
+            batch = make_batch(self.store, self.plan, self.sampler, index)
+            yield batch if info is None else PackedBatch.pack(batch)
             index += workers
 
 
@@ -164,7 +195,7 @@ class ShardStream:
                 generator=torch.Generator().manual_seed(self.seed)))
         batch = next(self.iterator)
         self.taken += 1
-        return batch
+        return batch.unpack() if isinstance(batch, PackedBatch) else batch
 
     def close(self) -> None:
         """Stop the workers (a later next() starts them again where the stream is)."""
