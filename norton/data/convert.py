@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from norton.data.captions import Captions, captions_from_entry
 from norton.data.shards import DTYPES, ShardedStore, ShardWriter
-from norton.data.store import FeatureStore
+from norton.data.store import FeatureStore, load_features
 
 WARNINGS_SHOWN = 20  # bad videos named one by one; the rest are counted
 
@@ -92,19 +92,6 @@ def shuffled(items: Iterator, buffer: int, seed: int) -> Iterator:
         yield item
     rng.shuffle(held)
     yield from held
-
-
-def load_video_features(path: Path, feature_dim: int | None) -> np.ndarray:
-    """A (T, D) finite features file; ValueError saying what is wrong with it."""
-    try:
-        features = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: unreadable features ({error})") from None
-    if features.ndim != 2 or features.shape[0] == 0:
-        raise ValueError(f"{path}: expected a (T, D) array with T >= 1, got shape {features.shape}")
-    if feature_dim is not None and features.shape[1] != feature_dim:
-        raise ValueError(f"{path}: feature dimension {features.shape[1]}, the store's is {feature_dim}")
-    return np.asarray(features)
 
 
 class Importer:
@@ -183,7 +170,7 @@ def import_howto100m(features: str | os.PathLike, captions: str | os.PathLike, o
                                           disable=not progress):
             try:
                 video_captions = captions_from_entry(entry, f"{captions}: video {video_id!r}")
-                video_features = load_video_features(path, dim)
+                video_features = np.asarray(load_features(path, dim))  # (T, D), checked
             except ValueError as error:
                 importer.add(video_id, None, None, str(path), error=str(error))
                 continue

@@ -45,7 +45,7 @@ def submit(config: TrainConfig, *, nodes: int = 1, gpus_per_node: int = 1, optio
     try:
         import submitit
     except ImportError as error:
-        raise ImportError("norton train --slurm needs submitit (pip install submitit)") from error
+        raise ImportError("norton train --slurm needs submitit (pip install 'norton[cluster]')") from error
     if nodes < 1 or gpus_per_node < 1:
         raise ValueError(f"--nodes and --gpus-per-node must be >= 1, got {nodes} and {gpus_per_node}")
     options = dict(options or {})
