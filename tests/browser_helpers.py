@@ -69,6 +69,10 @@ def jupyter_lab(root: Path, timeout: float = 90.0) -> Iterator[LabServer]:
     no_news = state / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     no_news.parent.mkdir(parents=True, exist_ok=True)
     no_news.write_text('{"fetchNews": "false"}')   # no "official Jupyter news?" toast over the screenshot
+    # every cell stays in the page (JupyterLab 4 leaves cells outside the viewport out of the DOM by default)
+    windowing = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    windowing.parent.mkdir(parents=True, exist_ok=True)
+    windowing.write_text('{"windowingMode": "none"}')
     with log.open("w") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         server = LabServer(url=f"http://127.0.0.1:{port}", token=token, process=process)

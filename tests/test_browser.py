@@ -55,12 +55,14 @@ def wait_for_corner(page, expected: float, timeout_s: float) -> float | None:
     return value
 
 
-def open_in_lab(browser, lab, name: str, height: int):
-    """A page showing notebook `name` in JupyterLab with its kernel ready, and the list its page errors go to."""
-    page = browser.new_page(viewport={"width": 1280, "height": height})
+def open_in_lab(browser, lab, name: str, height: int, width: int = 1280, workspace: str | None = None):
+    """A page showing notebook `name` in JupyterLab with its kernel ready, and the list its page errors go to;
+    `workspace` names a fresh Lab workspace (no tab of an earlier page reopened)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(lab.page(f"lab/tree/{name}"), timeout=120_000)
+    page.goto(lab.page(f"lab/workspaces/{workspace}/tree/{name}" if workspace else f"lab/tree/{name}"),
+              timeout=120_000)
     page.wait_for_function("window.jupyterapp && document.querySelector('.jp-NotebookPanel')", timeout=120_000)
     page.wait_for_function("window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=120_000)
@@ -167,3 +169,147 @@ def test_shared_bundle_figures_are_live_in_jupyterlab(browser, tmp_path, artifac
         corners = wait_for_corners(page, {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.25}, 60)
         page.screenshot(path=str(artifacts / "shared_bundle_lab.png"), full_page=True)
         assert corners["shared 2"] == pytest.approx(1.25), f"the stub figure did not redraw: {corners}"
+
+
+# --- the real notebooks, as a person sees them in JupyterLab (1400 px window, file browser open) ---------------
+
+# notebook -> parameters changed from its defaults (none: what a workshop participant runs)
+LAB_NOTEBOOKS = {"00_quickstart": {}, "01_ot_primer": {}, "03_alignment_explorer": {}}
+LAB_VIEWPORT = {"width": 1400, "height": 1000}
+RUN_STATE = """(() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const cells = panel.content.widgets.filter((cell) => cell.model.type === 'code');
+  return {path: panel.context.path, kernel: kernel ? kernel.status : null,
+          waiting: cells.filter((cell) => cell.model.executionCount === null).length, cells: cells.length};
+})()"""
+PLOTS_READY = """(() => {
+  const plots = Array.from(document.querySelectorAll('.jp-NotebookPanel .js-plotly-plot'));
+  return plots.length + ':' + plots.filter((plot) => plot._fullLayout && plot.querySelector('.main-svg')).length;
+})()"""
+# what a person sees: stderr blocks, figures wider than their output area, heatmaps without colour bar or axis
+# titles (read from the drawn page), and the live soft-maximum view's word labels
+PAGE_REPORT = """(() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)') || document;
+  const text = (node) => (node ? node.textContent.trim() : '');
+  const titleOf = (plot) => String((plot.layout && plot.layout.title && (plot.layout.title.text ?? plot.layout.title)) || '');
+  const report = {stderr: [], wide: [], heatmaps: [], plots: 0, softmax: []};
+  for (const node of panel.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]')) {
+    report.stderr.push(text(node).slice(0, 300));
+  }
+  for (const plot of panel.querySelectorAll('.js-plotly-plot')) {
+    report.plots += 1;
+    const title = titleOf(plot);
+    const area = plot.closest('.jp-OutputArea-output') || plot.parentElement;
+    const box = plot.getBoundingClientRect(), room = area.getBoundingClientRect();
+    if (box.width > room.width + 1 || box.right > room.right + 1) {
+      report.wide.push({title: title.slice(0, 80), width: Math.round(box.width), room: Math.round(room.width)});
+    }
+    for (const trace of plot._fullData || []) {
+      if (trace.type !== 'heatmap' || trace.visible !== true) continue;
+      const scale = trace.coloraxis ? plot._fullLayout[trace.coloraxis].showscale : trace.showscale;
+      const axisTitle = (id) => text(plot.querySelector(`.g-${id}title`));
+      report.heatmaps.push({plot: title.slice(0, 80), trace: String(trace.name || trace.index),
+                            colorbar: !!scale && plot.querySelector('.colorbar') !== null,
+                            x: axisTitle(trace.xaxis), y: axisTitle(trace.yaxis)});
+    }
+    if (plot.closest('.jupyter-widgets') && title.includes('t2v =')) {  // the live SoftMaxViewer's figure
+      report.softmax.push({ticks: Array.from(plot.querySelectorAll('.yaxislayer-above .ytick text')).map(text),
+                           ticktext: (plot.layout.yaxis.ticktext || []).map(String), rows: plot.data[0].z.length});
+    }
+  }
+  return report;
+})()"""
+NUMBER = r"[-+−]?\d+(\.\d+)?"
+
+
+def run_in_lab(page, name: str, timeout_s: float) -> None:
+    """Run every cell of the open notebook `name`; return once the kernel is idle, every code cell has run and the
+    plotly figures on the page stopped appearing (the live widgets render after their cell)."""
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    deadline = time.monotonic() + timeout_s
+    state = page.evaluate(RUN_STATE)
+    while not (state["kernel"] == "idle" and state["waiting"] == 0 and state["path"] == name):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the notebook did not finish within {timeout_s:.0f} s: {state}")
+        time.sleep(0.5)
+        state = page.evaluate(RUN_STATE)
+    seen, stable_since = None, time.monotonic()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = page.evaluate(PLOTS_READY)
+        total, drawn = (int(v) for v in now.split(":"))
+        if now != seen:
+            seen, stable_since = now, time.monotonic()
+        elif total == drawn and time.monotonic() - stable_since > 3:
+            return
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def notebooks_lab(tmp_path_factory):
+    """One JupyterLab for the real notebooks, each copied with its parameters (defaults unless LAB_NOTEBOOKS
+    says otherwise)."""
+    import json
+
+    root = tmp_path_factory.mktemp("notebooks") / "lab"
+    root.mkdir()
+    for name, parameters in LAB_NOTEBOOKS.items():
+        notebook = json.loads((REPO / "notebooks" / f"{name}.ipynb").read_text())
+        cell = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
+        cell["source"] = "".join(cell["source"]) + "".join(f"\n{k} = {v!r}" for k, v in parameters.items())
+        (root / f"{name}.ipynb").write_text(json.dumps(notebook))
+    with jupyter_lab(root) as lab:
+        yield lab
+
+
+@pytest.mark.parametrize("name", list(LAB_NOTEBOOKS))
+def test_real_notebook_shows_what_a_person_should_see(browser, notebooks_lab, artifacts, name):
+    import re
+
+    page, errors = open_in_lab(browser, notebooks_lab, f"{name}.ipynb", workspace=name.replace("_", "-"),
+                               **LAB_VIEWPORT)
+    run_in_lab(page, f"{name}.ipynb", timeout_s=150)
+    report = page.evaluate(PAGE_REPORT)
+    page.screenshot(path=str(artifacts / f"lab_{name}.png"))
+    for k, plot in enumerate(page.locator(".jp-NotebookPanel .js-plotly-plot").all()):
+        plot.screenshot(path=str(artifacts / f"lab_{name}_figure{k}.png"))
+    assert report["plots"] > 0, f"no plotly figure rendered; page errors: {errors}"
+    assert report["stderr"] == [], report["stderr"]
+    assert report["wide"] == [], report["wide"]
+    assert report["heatmaps"], "no heatmap on the page"
+    for heatmap in report["heatmaps"]:
+        assert heatmap["colorbar"], f"heatmap without a colour bar: {heatmap}"
+        assert heatmap["x"] and heatmap["y"] and not heatmap["x"].startswith("Click to enter"), \
+            f"heatmap without axis titles: {heatmap}"
+    if name == "03_alignment_explorer":
+        assert len(report["softmax"]) == 1, report["softmax"]
+        soft = report["softmax"][0]
+        assert soft["ticks"] == soft["ticktext"] and 2 <= len(soft["ticks"]) <= soft["rows"], soft
+        assert not any(re.fullmatch(NUMBER, tick) for tick in soft["ticks"]), f"numeric word labels: {soft}"
+    page.evaluate("window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")   # its kernel's CPU back
+    page.close()
+
+
+def test_real_report_renders_offline_with_compressed_plotly(browser, tmp_path, artifacts):
+    """The quickstart's HTML report (what `make demo` writes) carries plotly.js gzip-compressed
+    (widgets.use_notebook_renderer): offline, its three figures are drawn once the browser has inflated it."""
+    run = run_notebook("00_quickstart", tmp_path / "run", {"smoke": True})
+    html = run.html.read_text()
+    assert not remote_sources(html) and "DecompressionStream" in html
+    assert html.count("norton (widgets.use_notebook_renderer)") == 1 and len(html) < 3_000_000
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    errors, requested = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def refuse_network(route):
+        requested.append(route.request.url)
+        route.abort()
+    page.route("http*://**/*", refuse_network)
+    page.goto(run.html.as_uri(), timeout=120_000)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 3 && Array.from("
+                           "document.querySelectorAll('.js-plotly-plot')).every((p) => p._fullLayout)", timeout=60_000)
+    drawn = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map((p) => p.data.length)")
+    page.screenshot(path=str(artifacts / "quickstart_report_offline.png"), full_page=True)
+    assert len(drawn) == 3 and all(n > 0 for n in drawn), drawn
+    assert errors == [] and requested == [], (errors, requested)

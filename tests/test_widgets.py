@@ -798,3 +798,31 @@ def test_sweep_summary_and_ablation_save_in_every_format(tmp_path, fmt):
         assert figure_kind(fig) in ("sweep_summary", "ablation_table")
     with pytest.raises(ValueError, match="format"):
         save_figure(sweep_summary_figure(rows), tmp_path / "sweep.gif")
+
+
+def test_notebook_renderer_embeds_plotly_once_compressed(monkeypatch):
+    import base64
+    import gzip
+    import re
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    from plotly.offline import get_plotlyjs
+
+    import widgets
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display_html", lambda html, raw=False: shown.append(html))
+    before = pio.renderers.default
+    try:
+        widgets.use_notebook_renderer()
+        assert pio.renderers.default == widgets.NOTEBOOK_RENDERER == "plotly_mimetype+norton_notebook"
+        renderer = pio.renderers["norton_notebook"]
+        renderer.activate()
+        packed = re.search(r'var packed = "([A-Za-z0-9+/=]+)";', shown[0]).group(1)
+        assert gzip.decompress(base64.b64decode(packed)).decode("utf-8") == get_plotlyjs()
+        assert len(shown[0]) < 0.45 * len(get_plotlyjs()) and "DecompressionStream" in shown[0]
+        html = renderer.to_mimebundle(go.Figure(go.Bar(y=[1, 2])).to_dict())["text/html"]
+        assert "Plotly.newPlot(" in html and len(html) < 20_000   # the figure only: plotly.js is on the page
+    finally:
+        pio.renderers.default = before

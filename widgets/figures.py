@@ -184,7 +184,8 @@ def plan_figure(similarity, plans: dict[str, np.ndarray], caption_labels: Sequen
         else:
             y_text = [str(i) if r != "bucket" else r for i, r in enumerate(row_labels)]
         x_text = [str(j) if c != "bucket" else c for j, c in enumerate(col_labels)]
-        fig.update_yaxes(autorange="reversed", title_text="caption" if col == 0 else None, tickfont={"size": 10},
+        fig.update_yaxes(autorange="reversed", title_text="caption", tickfont={"size": 10},
+                         title_standoff=4 if col else None, title_font={"size": 14 if col == 0 else 11},
                          **_ticks(y_text, 16), row=row + 1, col=col + 1)
         fig.update_xaxes(title_text="clip", tickfont={"size": 10}, **_ticks(x_text, 12), row=row + 1, col=col + 1)
         if z.shape != (k, k2):  # the bucket row/column, set off by dotted lines
