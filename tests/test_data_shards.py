@@ -203,3 +203,19 @@ def test_a_sharded_training_run_killed_with_sigkill_resumes_bit_identically_with
     assert a.model_state.keys() == b.model_state.keys()
     for name, value in a.model_state.items():
         assert torch.equal(value, b.model_state[name]), name
+
+
+def test_a_packed_batch_unpacks_to_the_same_batch():
+    from norton.data.loader import PackedBatch
+    from norton.data.sampling import sample_batch
+    from norton.data.synthetic import SyntheticConfig, make_synthetic
+
+    videos = make_synthetic(SyntheticConfig(num_videos=3, seed=4)).videos  # with ground truth: `aligned` is set
+    batch = sample_batch(videos, [0, 1, 2], SAMPLER, np.random.default_rng(0))
+    batch.captions[1] = "naïve café, 東京 — ok"  # not ASCII
+    again = PackedBatch.pack(batch).unpack()
+    assert again.captions == batch.captions and again.video_ids == batch.video_ids
+    for name, value in vars(batch).items():
+        if isinstance(value, torch.Tensor):
+            got = getattr(again, name)
+            assert got.dtype == value.dtype and torch.equal(got, value), name
