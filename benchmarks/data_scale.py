@@ -150,7 +150,7 @@ def main() -> None:
             per_video = store_bytes(root) / count
             print(f"\nprobe at HowTo100M's dimensions ({count} videos, T ~ {HOWTO['seconds']} s, D = {HOWTO['dim']}, "
                   f"{HOWTO['captions'] // HOWTO['videos']} captions): write {costs.mean() * 1e3:.2f} ms/video, "
-                  f"{per_video / 2**10:.0f} KB/video")
+                  f"{per_video / 2**10:.0f} KB/video\n")
             print("| workers | first batch s | batches/s (free) | loop wait ms/batch (median / max) | rank peak RSS MB |")
             print("|---|---|---|---|---|")
             for workers in args.workers:
@@ -160,7 +160,7 @@ def main() -> None:
                       f"{result['wait_max'] * 1e3:.1f} | {result['rss']:.0f} |", flush=True)
             shards = HOWTO["videos"] / args.videos_per_shard
             print(f"\nextrapolated to HowTo100M ({HOWTO['videos']:,} videos, {HOWTO['captions']:,} captions, "
-                  f"S3D {HOWTO['dim']}-d float16, {args.videos_per_shard} videos per shard):")
+                  f"S3D {HOWTO['dim']}-d float16, {args.videos_per_shard} videos per shard):\n")
             print("| quantity | value | assumption |")
             print("|---|---|---|")
             print(f"| store size | {per_video * HOWTO['videos'] / 2**30:,.0f} GiB | the probe's bytes per video |")
