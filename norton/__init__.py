@@ -5,7 +5,7 @@ The public names below load on first use (PEP 562 module __getattr__): `import n
 """
 from __future__ import annotations
 
-import importlib
+from .lazy import lazy_exports
 
 _EXPORTS = {  # public name -> the submodule that defines it
     "NortonConfig": "config",
@@ -17,20 +17,4 @@ _EXPORTS = {  # public name -> the submodule that defines it
 __all__ = list(_EXPORTS)
 __version__ = "0.1.0"
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    else:
-        try:  # a submodule not imported yet, e.g. norton.losses after a bare `import norton`
-            value = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as error:
-            if error.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
