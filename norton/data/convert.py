@@ -22,7 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from norton.data.captions import Captions, captions_from_entry
-from norton.data.shards import DTYPES, ShardedStore, ShardWriter
+from norton.data.shards import DTYPES, ShardedStore, ShardWriter, is_sharded_store
 from norton.data.store import FeatureStore, load_features
 
 WARNINGS_SHOWN = 20  # bad videos named one by one; the rest are counted
@@ -155,7 +155,7 @@ def import_howto100m(features: str | os.PathLike, captions: str | os.PathLike, o
     """HowTo100M's per-video features + caption JSON -> a sharded store (resumable: written videos are kept)."""
     files = feature_files(features)
     importer = Importer(out, encoder=encoder, fps=fps, dtype=dtype, videos_per_shard=videos_per_shard)
-    dim = ShardedStore(out).feature_dim if (Path(out) / "index.json").exists() else None
+    dim = ShardedStore(out).feature_dim if is_sharded_store(out) else None
 
     def videos():
         for video_id, entry in stream_caption_json(captions):
@@ -246,6 +246,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         summary = import_folder_store(args.source, args.out, videos_per_shard=args.videos_per_shard, dtype=args.dtype)
     print(summary.report())
-    if (Path(args.out) / "index.json").exists():
+    if is_sharded_store(args.out):
         print(describe(args.out))
     return 0 if not summary.failed else 1
