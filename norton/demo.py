@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from norton.notebooks import run_notebook
+from norton.notebooks import WIDGET_MODES, run_notebook
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -12,6 +12,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notebook", default="00_quickstart", help="notebook name or path")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a notebook parameter (VALUE parsed as JSON when it can be)")
+    parser.add_argument("--widgets", choices=WIDGET_MODES, default="static",
+                        help="the report draws saved widgets from their state (static, default) or embeds the "
+                             "ipywidgets renderer (embed: 3-4 MB more, controls inert)")
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -29,7 +32,7 @@ def parse_overrides(items: list[str]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = run_notebook(args.notebook, args.out, parse_overrides(args.overrides))
+    result = run_notebook(args.notebook, args.out, parse_overrides(args.overrides), widgets=args.widgets)
     print(f"executed notebook: {result.notebook}")
     print(f"HTML report:       {result.html}")
     print(json.dumps(result.metrics, indent=2))

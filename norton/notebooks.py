@@ -8,6 +8,7 @@ from typing import Any
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 PATH_SUFFIXES = ("_path", "_dir", "_store")  # parameters holding a file or folder (feature_path, out_dir, ...)
+WIDGET_MODES = ("static", "embed")   # how an HTML report shows saved widgets (export_html)
 
 
 @dataclass
@@ -72,13 +73,15 @@ def resolve_paths(parameters: dict[str, Any], base: str | Path | None = None) ->
 
 
 def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict[str, Any] | None = None,
-                 *, html: bool = True, timeout: int = 1800) -> NotebookRun:
+                 *, html: bool = True, widgets: str = "static", timeout: int = 1800) -> NotebookRun:
     """Execute `notebook` with `parameters` (plus out_dir) into out_dir; return its metrics.json.
 
-    Relative path parameters are resolved against the caller's working directory (resolve_paths).
+    Relative path parameters are resolved against the caller's working directory (resolve_paths); `widgets` is
+    export_html's.
     """
     import papermill
 
+    check_widget_mode(widgets)
     source = resolve_notebook(notebook)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -88,27 +91,39 @@ def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict[str
     papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(out_dir),
                                kernel_name="python3", progress_bar=False, execution_timeout=timeout,
                                kernel_manager_class=quiet_kernel_manager())
-    report = export_html(executed) if html else None
+    report = export_html(executed, widgets=widgets) if html else None
     metrics_path = out_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     return NotebookRun(notebook=executed, html=report, metrics=metrics)
 
 
-def export_html(executed: str | Path) -> Path:
+def check_widget_mode(widgets: str) -> None:
+    """Raise ValueError unless `widgets` is one of WIDGET_MODES."""
+    if widgets not in WIDGET_MODES:
+        raise ValueError(f"widgets must be one of {WIDGET_MODES}, got {widgets!r}")
+
+
+def export_html(executed: str | Path, widgets: str = "static") -> Path:
     """Write the executed notebook as one HTML file next to it that works offline, plots and widgets included.
 
-    plotly.js comes embedded by the notebooks' "plotly_mimetype+notebook" renderer (its per-figure MathJax
-    CDN tag is dropped unless the figure has LaTeX); require.js and the widget renderer (npm packages,
-    fetched once by norton.widget_assets) are embedded as data: URLs.
+    plotly.js comes once, packed, from the notebooks' "plotly_mimetype+norton_notebook" renderer (plotly's per-figure
+    MathJax CDN tag is dropped unless the figure has LaTeX). Saved widgets, with widgets="static" (the default), are
+    drawn from their saved state as static HTML (norton.static_widgets: a report has no kernel to move their
+    sliders); with "embed" the page carries the ipywidgets renderer (npm packages fetched once by
+    norton.widget_assets, packed) and renders the saved widgets live, their controls inert.
     """
     import nbformat
     from nbconvert import HTMLExporter
 
+    from norton.static_widgets import freeze_widgets
     from norton.widget_assets import drop_cdn_mathjax, exporter_options
 
+    check_widget_mode(widgets)
     executed = Path(executed)
     notebook = nbformat.read(executed, as_version=4)
     drop_cdn_mathjax(notebook)
+    if widgets == "static":
+        freeze_widgets(notebook)
     body, _ = HTMLExporter(**exporter_options(notebook)).from_notebook_node(notebook)
     target = executed.with_suffix(".html")
     target.write_text(body, encoding="utf-8")

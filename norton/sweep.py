@@ -20,9 +20,10 @@ import yaml
 from tqdm.auto import tqdm
 
 from norton.files import atomic_write
-from norton.notebooks import check_parameters, resolve_notebook, resolve_paths, run_notebook
+from norton.notebooks import WIDGET_MODES, check_parameters, resolve_notebook, resolve_paths, run_notebook
 
-SPEC_KEYS = {"notebook", "out_dir", "grid", "runs", "fixed", "workers", "executor", "slurm", "html", "timeout"}
+SPEC_KEYS = {"notebook", "out_dir", "grid", "runs", "fixed", "workers", "executor", "slurm", "html", "widgets",
+             "timeout"}
 EXECUTORS = ("local", "slurm")
 DONE_MARKER = "done.json"     # written last: a run folder with it and metrics.json is finished
 ERROR_FILE = "error.txt"
@@ -41,6 +42,7 @@ class SweepSpec:
     executor: str = "local"
     slurm: dict[str, Any] = field(default_factory=dict)
     html: bool = True
+    widgets: str = "static"      # how the HTML reports show saved widgets (norton.notebooks.export_html)
     timeout: int = 1800          # seconds per notebook cell
 
 
@@ -53,6 +55,7 @@ class RunTask:
     run_dir: str
     parameters: dict[str, Any]
     html: bool
+    widgets: str
     timeout: int
 
 
@@ -111,9 +114,12 @@ def load_spec(source: str | Path | dict[str, Any]) -> SweepSpec:
     slurm = raw.get("slurm") or {}
     if not isinstance(slurm, dict):
         raise ValueError(f"sweep spec 'slurm' must be a mapping of submitit options, got {slurm!r}")
+    widgets = raw.get("widgets", "static")
+    if widgets not in WIDGET_MODES:
+        raise ValueError(f"sweep spec 'widgets' must be one of {WIDGET_MODES}, got {widgets!r}")
     return SweepSpec(notebook=notebook, out_dir=Path(raw["out_dir"]), runs=runs, varied=varied_names(runs),
                      workers=workers, executor=executor, slurm=slurm, html=bool(raw.get("html", True)),
-                     timeout=int(raw.get("timeout", 1800)))
+                     widgets=widgets, timeout=int(raw.get("timeout", 1800)))
 
 
 def read_spec(path: str | Path) -> dict[str, Any]:
@@ -189,7 +195,8 @@ def plan_tasks(spec: SweepSpec) -> list[RunTask]:
     for parameters in spec.runs:
         rid = run_id(parameters, spec.varied)
         tasks.append(RunTask(run_id=rid, notebook=str(spec.notebook.resolve()), run_dir=str(out_dir / rid),
-                             parameters=resolve_paths(parameters), html=spec.html, timeout=spec.timeout))
+                             parameters=resolve_paths(parameters), html=spec.html, widgets=spec.widgets,
+                             timeout=spec.timeout))
     return tasks
 
 
@@ -224,7 +231,8 @@ def execute_run(task: RunTask) -> RunOutcome:
     (run_dir / "params.json").write_text(json.dumps(task.parameters, indent=2, default=str))
     start = time.perf_counter()
     try:
-        result = run_notebook(task.notebook, run_dir, task.parameters, html=task.html, timeout=task.timeout)
+        result = run_notebook(task.notebook, run_dir, task.parameters, html=task.html, widgets=task.widgets,
+                              timeout=task.timeout)
         if not (run_dir / "metrics.json").is_file():
             raise RuntimeError(f"notebook {task.notebook} finished without writing metrics.json to out_dir")
     except Exception as error:  # noqa: BLE001 - any failure of one run is recorded, the sweep goes on
@@ -406,15 +414,17 @@ def table_figure(rows: list[dict[str, Any]], title: str):
 
 
 def write_summary(outcomes: list[RunOutcome], spec: SweepSpec, path: Path) -> Path:
-    """Write summary.html: the metric plots and the results table, plotly.js embedded (works offline)."""
+    """Write summary.html: the metric plots and the results table, plotly.js embedded packed (works offline)."""
     import plotly.io as pio
+
+    from norton.widget_assets import plotly_loader
 
     rows = results_rows(outcomes)
     done = [r for r in rows if r["status"] == "done"]
     metrics = numeric_metrics(done)
     figures = [metrics_figure(done, metrics, spec.varied, f"metrics of {spec.notebook.name}")] if metrics else []
     figures.append(table_figure(rows, f"{len(done)} of {len(rows)} runs done"))
-    parts = [pio.to_html(fig, include_plotlyjs=i == 0, full_html=False) for i, fig in enumerate(figures)]
+    parts = [plotly_loader()] + [pio.to_html(fig, include_plotlyjs=False, full_html=False) for fig in figures]
     title = html.escape(f"Sweep: {spec.notebook.name} ({spec.out_dir})")
     path.write_text(f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title>"
                     "<style>body {font-family: sans-serif; margin: 1em 2em}</style></head>"

@@ -12,7 +12,7 @@ import pytest
 
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, browser_missing, jupyter_lab, remote_sources
 from conftest import REPO
-from norton.notebooks import run_notebook
+from norton.notebooks import export_html, run_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser_missing() is not None,
                                                       reason=browser_missing() or "")]
@@ -103,19 +103,49 @@ def test_slider_redraws_heatmap_in_jupyterlab(browser, lab, artifacts):
     assert page.locator(".widget-readout").first.inner_text().strip() == "1.25"
 
 
-def test_exported_html_renders_widgets_and_plot_offline(browser, tmp_path, artifacts):
-    run = run_notebook(PROBE, tmp_path / "run", {"scale": 1.5})
-    html = run.html.read_text()
-    assert not remote_sources(html)
-    # plotly.js (for the plain figure) comes once, gzip-compressed (widgets.use_notebook_renderer)
-    assert html.count("norton (widgets.use_notebook_renderer)") == 1 and "DecompressionStream" in html
-    page = browser.new_page(viewport={"width": 1100, "height": 1000})
-    requested = []
+def open_offline(browser, path: Path, height: int = 1000):
+    """The page at `path` (file://) in a 1100 px window with every http(s) request refused: (page, requests, errors)."""
+    page = browser.new_page(viewport={"width": 1100, "height": height})
+    requested, errors = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
     def refuse_network(route):   # any http(s) request would mean the page is not offline
         requested.append(route.request.url)
         route.abort()
     page.route("http*://**/*", refuse_network)
-    page.goto(run.html.as_uri(), timeout=120_000)
+    page.goto(path.as_uri(), timeout=120_000)
+    return page, requested, errors
+
+
+def test_static_report_draws_the_saved_widgets_offline(browser, tmp_path, artifacts):
+    from plotly.offline import get_plotlyjs
+
+    from norton.widget_assets import unpacked
+
+    run = run_notebook(PROBE, tmp_path / "run", {"scale": 1.5})   # widgets="static", the default
+    html = run.html.read_text()
+    assert not remote_sources(html) and unpacked(html) == [get_plotlyjs()]
+    page, requested, errors = open_offline(browser, run.html)
+    page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+    corner = wait_for_corner(page, BASE_CORNER * 1.5, 60)
+    page.screenshot(path=str(artifacts / "static_html.png"), full_page=True)
+    assert corner == pytest.approx(BASE_CORNER * 1.5), f"the saved heatmap did not render; page errors: {errors}"
+    assert page.locator(".js-plotly-plot").count() == 2 and page.locator(".widget-slider").count() == 0
+    assert " ".join(page.locator(".norton-static-widget").first.inner_text().split()).startswith("scale 1.50")
+    assert requested == [] and errors == []
+
+
+def test_exported_html_renders_widgets_and_plot_offline(browser, tmp_path, artifacts):
+    from plotly.offline import get_plotlyjs
+
+    from norton.widget_assets import unpacked
+
+    run = run_notebook(PROBE, tmp_path / "run", {"scale": 1.5}, widgets="embed")
+    html = run.html.read_text()
+    assert not remote_sources(html)
+    # plotly.js (for the plain figure) comes once, gzip-compressed (widgets.use_notebook_renderer)
+    assert unpacked(html) == [get_plotlyjs()] and "DecompressionStream" in html
+    page, requested, _ = open_offline(browser, run.html)
     page.wait_for_selector(".js-plotly-plot", timeout=120_000)
     corner = wait_for_corner(page, BASE_CORNER * 1.5, 60)
     assert page.locator(".js-plotly-plot").count() == 2   # the widget's heatmap and the plain figure
@@ -151,24 +181,21 @@ def wait_for_corners(page, expected: dict, timeout_s: float) -> dict:
 def test_shared_bundle_figures_render_offline(browser, tmp_path, artifacts):
     from widgets.viewers import _BUNDLE_KEY
 
-    run = run_notebook(SHARED, tmp_path / "run", {"scale": 1.5})
+    run = run_notebook(SHARED, tmp_path / "run", {"scale": 1.5}, widgets="embed")
     html = run.html.read_text()
     assert not remote_sources(html)
     assert run.metrics["stub_esm_chars"] < 2000 < 1_000_000 < run.metrics["loader_esm_chars"]
     assert html.count("plotly's FigureWidget front end, shared with the figures") == 1 and _BUNDLE_KEY in html
-    page = browser.new_page(viewport={"width": 1100, "height": 1400})
-    errors, requested = [], []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-
-    def refuse_network(route):
-        requested.append(route.request.url)
-        route.abort()
-    page.route("http*://**/*", refuse_network)
-    page.goto(run.html.as_uri(), timeout=120_000)
+    page, requested, errors = open_offline(browser, run.html, height=1400)
     corners = wait_for_corners(page, {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.5}, 120)
     page.screenshot(path=str(artifacts / "shared_bundle_offline.png"), full_page=True)
     assert corners == {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.5}, f"page errors: {errors}"
     assert requested == []
+    static = export_html(run.notebook)   # the default report: the same figures, drawn from the saved widget state
+    page, requested, errors = open_offline(browser, static, height=1400)
+    corners = wait_for_corners(page, {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.5}, 120)
+    assert corners == {"shared 0": 1.0, "shared 1": 2.0, "shared 2": 1.5}, f"page errors: {errors}"
+    assert requested == [] and errors == []
 
 
 def test_shared_bundle_figures_are_live_in_jupyterlab(browser, lab, artifacts):

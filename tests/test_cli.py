@@ -18,6 +18,8 @@ def test_top_level_parser_imports_no_subcommand_module():
 def test_selected_subcommand_gets_its_arguments():
     args = build_parser("demo").parse_args(["demo", "--out", "runs/x", "--set", "seed=1"])
     assert args.command == "demo" and args.out == "runs/x" and args.overrides == ["seed=1"]
+    assert args.widgets == "static"   # the HTML report draws saved widgets statically unless asked to embed them
+    assert build_parser("demo").parse_args(["demo", "--widgets", "embed"]).widgets == "embed"
     assert set(COMMANDS) == {"demo", "extract", "shards", "sweep", "train", "evaluate"}
 
 

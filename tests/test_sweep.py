@@ -1,9 +1,9 @@
 """Sweeps: spec expansion, parameter checks before any run, failures recorded, resuming, results; offline HTML."""
-import base64
 import csv
 import itertools
 import json
 import os
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -12,6 +12,7 @@ from browser_helpers import remote_sources, script_sources
 from conftest import REPO
 from norton.cli import main
 from norton.sweep import load_spec, plan_tasks, run_id, run_sweep
+from norton.widget_assets import unpacked
 
 PROBE = REPO / "tests" / "notebooks" / "sweep_probe.ipynb"          # y = x squared; raises when fail=True
 WIDGETS_PROBE = REPO / "tests" / "notebooks" / "browser_probe.ipynb"  # a slider and a plotly FigureWidget
@@ -44,6 +45,7 @@ def test_runs_list_and_bad_specs(tmp_path):
         "more than once": {"runs": [{"x": 1}, {"x": 1}]},
         "unknown sweep spec key": {"grid": {"x": [1]}, "worker": 3},
         "'executor' must be one of": {"grid": {"x": [1]}, "executor": "pbs"},
+        "'widgets' must be one of": {"grid": {"x": [1]}, "widgets": "live"},
         "positive integer": {"grid": {"x": [1]}, "workers": 0},
     }
     for message, entries in bad.items():
@@ -113,19 +115,35 @@ def widget_assets_available():
         pytest.skip(str(error))
 
 
-def test_exported_html_loads_no_script_from_the_network(tmp_path, widget_assets_available):
+def test_exported_html_draws_saved_widgets_statically_by_default(tmp_path):
+    from plotly.offline import get_plotlyjs
+
     result = run_sweep({"notebook": str(WIDGETS_PROBE), "out_dir": str(tmp_path / "sweep"), "runs": [{"scale": 0.5}]})
+    (outcome,) = result.outcomes
+    html = (tmp_path / "sweep" / outcome.run_id / "browser_probe.html").read_text()
+    assert "application/vnd.jupyter.widget-state+json" not in html and "norton-static-widget" in html
+    assert "scale</span> <b>0.50</b>" in html and html.count("Plotly.newPlot(") == 2   # slider, heatmap, figure
+    assert remote_sources(html) == [] and unpacked(html) == [get_plotlyjs()]   # plotly.js once, packed
+    assert len(html) < 0.55 * len(get_plotlyjs())   # no widget renderer, anywidget or FigureWidget bundle
+
+
+def test_exported_html_loads_no_script_from_the_network(tmp_path, widget_assets_available):
+    result = run_sweep({"notebook": str(WIDGETS_PROBE), "out_dir": str(tmp_path / "sweep"), "runs": [{"scale": 0.5}],
+                        "widgets": "embed"})
     (outcome,) = result.outcomes
     assert outcome.status == "done" and outcome.metrics == {"corner": 0.5}
     html = (tmp_path / "sweep" / outcome.run_id / "browser_probe.html").read_text()
     assert "application/vnd.jupyter.widget-state+json" in html   # the slider and figure were saved
     assert "Plotly.newPlot" in html                                # and a plain plotly figure
     assert remote_sources(html) == []
-    embedded = b"".join(base64.b64decode(src.split(",", 1)[1]) for src in script_sources(html)
-                        if src.startswith("data:text/javascript;base64,"))
-    assert widget_assets_available.require_js.read_bytes() in embedded
-    assert widget_assets_available.html_manager.read_bytes() in embedded
-    assert b'define("anywidget"' in embedded   # plotly's FigureWidget needs anywidget's module offline
+    embedded = "".join(unquote(src.split(",", 1)[1]) for src in script_sources(html)
+                       if src.startswith("data:text/javascript;charset=utf-8,"))
+    require_js = widget_assets_available.require_js.read_text()
+    assert require_js in embedded
+    (renderer,) = unpacked(embedded)   # the widget renderer comes packed (a quarter of its 3.6 MB)
+    assert widget_assets_available.html_manager.read_text() in renderer
+    assert 'define("anywidget"' in renderer   # plotly's FigureWidget needs anywidget's module offline
+    assert sum(map(len, script_sources(html))) < 2 * len(require_js) + 0.4 * len(renderer)
     for src in script_sources(html):   # anything not embedded must be a file next to the HTML
         if not src.startswith("data:"):
             assert (tmp_path / "sweep" / outcome.run_id / src).is_file(), src

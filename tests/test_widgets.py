@@ -317,6 +317,11 @@ def test_plan_viewer_sliders_update_the_figures_and_snapshot(explored, tmp_path)
     text = path.read_text()
     assert "plotly" in text.lower() and f"{explored[1].video_id}: timeline" in text
     assert "what fell into the bucket" in text and "eps = 1" in text
+    from plotly.offline import get_plotlyjs
+
+    from norton.widget_assets import unpacked
+
+    assert unpacked(text) == [get_plotlyjs()] and len(text) < 0.5 * len(get_plotlyjs())   # once, packed
     with pytest.raises(ValueError, match="views"):
         PlanViewer(explored[:1], views=("plan", "sky"))
 
@@ -596,13 +601,10 @@ def test_figure_widgets_share_one_plotly_bundle(tmp_path):
     assert viewers._BUNDLE_KEY in loader._esm and second is not loader and second._esm == viewers._STUB_ESM
     assert len(second._esm) < 2000 and first.data == () and second.data == ()
     # the loader carries plotly's bundle gzip-compressed: it inflates to exactly plotly's front end, in 40 % of it
-    import base64
-    import gzip
-    import re
+    from norton.widget_assets import unpacked
 
-    packed = re.search(r'const packed = "([A-Za-z0-9+/=]+)";', loader._esm).group(1)
     bundle = str(go.FigureWidget._esm)
-    assert gzip.decompress(base64.b64decode(packed)).decode("utf-8") == bundle
+    assert unpacked(loader._esm) == [bundle]
     assert len(loader._esm) < 0.45 * len(bundle) and "DecompressionStream" in loader._esm
     loader.close()  # a closed loader is replaced by the next figure
     third = viewers.figure_widget(go.Figure())
@@ -801,15 +803,12 @@ def test_sweep_summary_and_ablation_save_in_every_format(tmp_path, fmt):
 
 
 def test_notebook_renderer_embeds_plotly_once_compressed(monkeypatch):
-    import base64
-    import gzip
-    import re
-
     import plotly.graph_objects as go
     import plotly.io as pio
     from plotly.offline import get_plotlyjs
 
     import widgets
+    from norton.widget_assets import unpacked
 
     shown = []
     monkeypatch.setattr("IPython.display.display_html", lambda html, raw=False: shown.append(html))
@@ -819,8 +818,7 @@ def test_notebook_renderer_embeds_plotly_once_compressed(monkeypatch):
         assert pio.renderers.default == widgets.NOTEBOOK_RENDERER == "plotly_mimetype+norton_notebook"
         renderer = pio.renderers["norton_notebook"]
         renderer.activate()
-        packed = re.search(r'var packed = "([A-Za-z0-9+/=]+)";', shown[0]).group(1)
-        assert gzip.decompress(base64.b64decode(packed)).decode("utf-8") == get_plotlyjs()
+        assert unpacked(shown[0]) == [get_plotlyjs()]
         assert len(shown[0]) < 0.45 * len(get_plotlyjs()) and "DecompressionStream" in shown[0]
         html = renderer.to_mimebundle(go.Figure(go.Bar(y=[1, 2])).to_dict())["text/html"]
         assert "Plotly.newPlot(" in html and len(html) < 20_000   # the figure only: plotly.js is on the page

@@ -30,41 +30,13 @@ __all__ = [
 ]
 
 
-_LOADER = """<script type="text/javascript">
-window.PlotlyConfig = {MathJaxConfig: 'local'};
-if (window.MathJax && window.MathJax.Hub && window.MathJax.Hub.Config) {window.MathJax.Hub.Config({SVG: {font: "STIX-Web"}});}
-(function () {  // norton (widgets.use_notebook_renderer): plotly.js, gzip-compressed; inflated in the browser
-  if (window.Plotly && !window.Plotly.__nortonLoading) return;
-  var packed = "%s";
-  var ready = (async function () {
-    if (typeof DecompressionStream === "undefined") {
-      throw new Error("norton: this browser has no DecompressionStream (Chrome 80, Firefox 113, Safari 16.4 have it)");
-    }
-    var bytes = Uint8Array.from(atob(packed), function (c) { return c.charCodeAt(0); });
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    var script = document.createElement("script");
-    script.textContent = await new Response(stream).text();
-    document.head.appendChild(script);   // runs plotly.js, which sets window.Plotly
-    return window.Plotly;
-  })();
-  // until then, figures' Plotly.newPlot(...) calls wait for it (each returns the real call's promise)
-  window.Plotly = new Proxy({__nortonLoading: ready}, {get: function (target, name) {
-    if (name in target || typeof name !== "string" || name === "then") return target[name];
-    return function () { var args = arguments; return ready.then(function (P) { return P[name].apply(P, args); }); };
-  }});
-})();
-</script>"""
-
-
 def _register_compressed_renderer() -> None:
     """plotly's "notebook" renderer, except that its one copy of plotly.js (4.8 MB) goes into the page
-    gzip-compressed and base64-encoded (1.9 MB): registered as "norton_notebook"."""
-    import base64
-    import gzip
-
+    gzip-compressed and base64-encoded (1.9 MB, norton.widget_assets.plotly_loader): registered as "norton_notebook"."""
     import plotly.io as pio
     from plotly.io._base_renderers import NotebookRenderer
-    from plotly.offline import get_plotlyjs
+
+    from norton.widget_assets import plotly_loader
 
     if "norton_notebook" in pio.renderers:
         return
@@ -73,8 +45,7 @@ def _register_compressed_renderer() -> None:
         def activate(self) -> None:
             from IPython.display import display_html
 
-            packed = base64.b64encode(gzip.compress(get_plotlyjs().encode("utf-8"), 6, mtime=0)).decode("ascii")
-            display_html(_LOADER % packed, raw=True)
+            display_html(plotly_loader(), raw=True)
 
     pio.renderers["norton_notebook"] = CompressedNotebookRenderer(config={})
 

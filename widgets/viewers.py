@@ -8,9 +8,7 @@ the first carries the bundle (gzip-compressed: 2 MB) and publishes it on the pag
 """
 from __future__ import annotations
 
-import base64
 import functools
-import gzip
 import html
 import json
 import time
@@ -26,6 +24,7 @@ import plotly.io as pio
 from norton.align import BUCKET_MODES, Alignment, AlignSettings, ot_alignment
 from norton.explore import VideoTokens, fine_similarity, fuse, mean_similarity, pair_detail, stack_videos
 from norton.ot import BUCKET_MARGINALS
+from norton.widget_assets import INFLATE_JS, packed, plotly_loader
 
 from .figures import (
     MAX_PLAN_CELLS,
@@ -82,18 +81,12 @@ def _widget_classes() -> tuple[type, type]:
     The loader carries the bundle gzip-compressed (base64; the browser inflates it with DecompressionStream): 2.0
     instead of 5.4 MB in the saved notebook's widget state and in its HTML report."""
     source = str(go.FigureWidget._esm)  # anywidget's FileContents of plotly's widgetbundle.js: its text
-    packed = base64.b64encode(gzip.compress(source.encode("utf-8"), 6, mtime=0)).decode("ascii")
     loader_esm = f"""// norton (widgets.viewers): plotly's FigureWidget front end, shared with the figures made after it
 const key = {json.dumps(_BUNDLE_KEY)};
+{INFLATE_JS}
 if (!globalThis[key]) {{
   globalThis[key] = (async () => {{
-    if (typeof DecompressionStream === "undefined") {{
-      throw new Error("norton: this browser has no DecompressionStream (Chrome 80, Firefox 113, Safari 16.4 have it); "
-                      + "set widgets.viewers.COMPRESS_PLOTLY_BUNDLE = False");
-    }}
-    const packed = "{packed}";
-    const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
-    const source = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+    const source = await nortonInflate("{packed(source)}");
     const url = URL.createObjectURL(new Blob([source], {{ type: "text/javascript" }}));
     try {{
       return (await import(url)).default;
@@ -151,15 +144,15 @@ def snapshot_format(path: str | Path, format: str | None) -> str:
 
 
 def write_snapshot(path: str | Path, figures: dict[str, go.Figure], title: str, notes: str = "") -> Path:
-    """One self-contained HTML page with the figures (plotly.js embedded once) and a note on the settings."""
+    """One self-contained HTML page with the figures (plotly.js embedded once, packed) and a note on the settings."""
     if not figures:
         raise ValueError("write_snapshot needs at least one figure")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    parts = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(notes)}</p>" if notes else ""]
-    for i, (name, fig) in enumerate(figures.items()):
+    parts = [plotly_loader(), f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(notes)}</p>" if notes else ""]
+    for name, fig in figures.items():
         parts.append(f"<h2>{html.escape(name)}</h2>")
-        parts.append(pio.to_html(go.Figure(fig), include_plotlyjs=i == 0, full_html=False))
+        parts.append(pio.to_html(go.Figure(fig), include_plotlyjs=False, full_html=False))
     path.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + html.escape(title)
                     + "</title></head><body style='font-family: sans-serif'>" + "\n".join(parts) + "</body></html>",
                     encoding="utf-8")
@@ -517,8 +510,7 @@ class SoftMaxViewer:
             from .static import save_figure
 
             return save_figure(go.Figure(self.figure), path, chosen)
-        go.Figure(self.figure).write_html(path, include_plotlyjs=True)
-        return path
+        return write_snapshot(path, {"soft maximum": self.figure}, "Norton soft-maximum viewer")
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
