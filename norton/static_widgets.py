@@ -13,12 +13,13 @@ import numpy as np
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-PLOTLY_ON_PAGE = ("norton: plotly.js", "* plotly.js v")   # our packed loader, or plotly's own embedded bundle
 BOXES = {"VBoxModel": "column", "HBoxModel": "row", "BoxModel": "row", "GridBoxModel": "row"}
 NOTE = ("saved state of an interactive view: its controls need a running kernel "
         "(open the notebook in JupyterLab to use them)")
 READOUT_FORMATS = {"FloatSliderModel": ".2f", "FloatRangeSliderModel": ".2f", "FloatLogSliderModel": ".3g"}   # defaults
 MAX_DEPTH = 32   # a widget tree deeper than this is a cycle
+# widgets.viewers' figures: the stubs load plotly's front end from the page, where the first loader puts it
+SHARED_STUB, SHARED_LOADER = "widgets.viewers.SharedFigureWidget", "widgets.viewers.SharedBundleFigureWidget"
 
 
 def saved_models(notebook) -> dict[str, dict]:
@@ -127,34 +128,58 @@ def widget_html(model_id: str, models: dict[str, dict], depth: int = 0) -> str:
     return f"<div><i>(a {html.escape(name or 'widget')}: interactive in JupyterLab only)</i></div>"
 
 
-def carries_plotly(output: dict) -> bool:
-    """Whether the output puts plotly.js on the page."""
-    return any(marker in "".join(output.get("data", {}).get("text/html", "")) for marker in PLOTLY_ON_PAGE)
-
-
 def freeze_widgets(notebook) -> int:
     """Replace every widget view among the nbformat notebook's outputs by static HTML of its saved state and drop
-    the widget state. plotly.js must come before the first figure: our packed loader moves up from a later output
-    that holds only it, else goes in where the page has none before. Returns the number of views replaced."""
-    from norton.widget_assets import plotly_loader
-
+    the widget state (plotly.js for the figures: widget_assets.place_plotly_loader). Returns the number replaced."""
     models = saved_models(notebook)
-    places = [(cell, output) for cell in notebook.cells for output in cell.get("outputs", [])]
-    plotly_on_page, frozen = False, 0
-    for i, (_, output) in enumerate(places):
+    frozen = 0
+    for output in (output for cell in notebook.cells for output in cell.get("outputs", [])):
         data = output.get("data", {})
-        plotly_on_page |= carries_plotly(output)
         if WIDGET_VIEW not in data:
             continue
         body = widget_html(data[WIDGET_VIEW].get("model_id", ""), models)
-        if "Plotly.newPlot" in body and not plotly_on_page:
-            later = [(cell, out) for cell, out in places[i + 1:] if carries_plotly(out)]
-            if later and "".join(later[0][1]["data"]["text/html"]).strip() == plotly_loader().strip():
-                later[0][0].outputs.remove(later[0][1])   # the renderer's loader, shown with a later figure
-            body, plotly_on_page = plotly_loader() + body, True
         output["data"] = {"text/html": (f'<div class="norton-static-widget">{body}<div style="font-size: 11px; '
                                         f'color: #555">{NOTE}</div></div>'),
                           **{key: value for key, value in data.items() if key == "text/plain"}}
         frozen += 1
     notebook.metadata.pop("widgets", None)
     return frozen
+
+
+def referenced_ids(value: Any) -> set[str]:
+    """The model ids a widget state (or an output, or any JSON value) refers to: "IPY_MODEL_<id>" strings and
+    the model ids of widget views in Output widgets' outputs."""
+    if isinstance(value, dict):
+        found = {value[WIDGET_VIEW]["model_id"]} if isinstance(value.get(WIDGET_VIEW), dict) else set()
+        return found.union(*(referenced_ids(v) for v in value.values()))
+    if isinstance(value, (list, tuple)):
+        return set().union(*(referenced_ids(v) for v in value))
+    found = child_id(value)
+    return {found} if found else set()
+
+
+def prune_widget_state(notebook) -> int:
+    """Drop the saved models that no output shows, directly or through another model: nbclient keeps the state of
+    closed widgets (02's finished live curve weighed 2 MB). A shown stub of widgets.viewers' shared plotly bundle
+    keeps the first loader; with no model left the widget metadata goes too. Returns the number dropped."""
+    saved = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+    if not saved:
+        return 0
+    kept, todo = set(), set(referenced_ids([cell.get("outputs", []) for cell in notebook.cells]))
+    while todo:
+        model_id = todo.pop()
+        if model_id in saved and model_id not in kept:
+            kept.add(model_id)
+            todo |= referenced_ids(saved[model_id].get("state", {}))
+    anywidget_ids = {model_id: saved[model_id].get("state", {}).get("_anywidget_id") for model_id in saved}
+    if any(anywidget_ids[model_id] == SHARED_STUB for model_id in kept):
+        loaders = [model_id for model_id, name in anywidget_ids.items() if name == SHARED_LOADER]
+        if loaders and not kept.intersection(loaders):
+            kept.add(loaders[0])   # (and the loader's layout and style models, which it refers to)
+            kept |= {ref for ref in referenced_ids(saved[loaders[0]].get("state", {})) if ref in saved}
+    dropped = [model_id for model_id in saved if model_id not in kept]
+    for model_id in dropped:
+        del saved[model_id]
+    if not saved:
+        del notebook.metadata["widgets"]
+    return len(dropped)

@@ -23,6 +23,7 @@ NO_SCRIPT = "data:text/javascript,"   # an empty script: keeps the template from
 MATH = re.compile(r"\$[^$\n]+\$|\\\(|\\\[")   # $...$, \( or \[ in a markdown cell
 CDN_MATHJAX = re.compile(r'<script src="https?://[^"]*/mathjax/[^"]*"></script>')   # plotly adds one per figure
 LATEX_STRING = re.compile(r'"\$[^"$]+\$"')   # a plotly text that is all LaTeX, e.g. "$\\alpha$"
+PLOTLY_ON_PAGE = ("norton: plotly.js", "* plotly.js v")   # our packed loader, or plotly's own embedded bundle
 
 
 @dataclass
@@ -174,6 +175,31 @@ def drop_cdn_mathjax(notebook) -> None:
             html = output.get("data", {}).get("text/html")
             if isinstance(html, str) and CDN_MATHJAX.search(html) and not LATEX_STRING.search(html):
                 output["data"]["text/html"] = CDN_MATHJAX.sub("", html)
+
+
+def output_html(output) -> str:
+    """An output's text/html, joined ("" without one)."""
+    return "".join(output.get("data", {}).get("text/html", ""))
+
+
+def place_plotly_loader(notebook) -> int:
+    """Put plotly.js (plotly_loader) before the first output that draws a plotly figure where none comes before
+    it: the renderer shows its loader with the first figure it draws, and that output may be gone (cleared with a
+    live widget) or come after a figure drawn from a saved widget. A later output that holds only our loader is
+    removed. Returns the number of loaders added (0 or 1)."""
+    places = [(cell, output) for cell in notebook.cells for output in cell.get("outputs", [])]
+    for i, (_, output) in enumerate(places):
+        page = output_html(output)
+        if any(marker in page for marker in PLOTLY_ON_PAGE):
+            return 0
+        if "Plotly.newPlot" in page:
+            loader = plotly_loader()
+            later = [(cell, out) for cell, out in places[i + 1:] if output_html(out).strip() == loader.strip()]
+            if later:
+                later[0][0].outputs.remove(later[0][1])
+            output["data"]["text/html"] = loader + page
+            return 1
+    return 0
 
 
 def exporter_options(notebook) -> dict[str, str]:
