@@ -2,7 +2,7 @@
 testbed's frames are MiniLM sentence embeddings and its words MiniLM's token states."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import torch
@@ -11,8 +11,10 @@ from torch import Tensor
 from norton.data.howto import HowToDataset
 from norton.data.sampling import ClipBatch
 from norton.data.synthetic import SyntheticDataset
-from norton.model import EncoderOutput
 from norton.similarity import masked_mean
+
+if TYPE_CHECKING:
+    from norton.model import EncoderOutput   # norton.model imports transformers (3 s): only when encoding
 
 TextEncoder = Callable[[list[str]], tuple[Tensor, Tensor]]  # captions -> tokens (n, W, D), mask (n, W) bool
 
@@ -65,6 +67,8 @@ def oracle_encode(dataset: SyntheticDataset | HowToDataset, batch: ClipBatch,
     noise in the data (unalignable captions, asynchrony, irrelevant frames, fillers) stays in them,
     which is what the losses have to cope with.
     """
+    from norton.model import EncoderOutput
+
     text_tokens, text_mask = (encode_text or text_encoder_for(dataset))(list(batch.captions))
     return EncoderOutput(
         video_tokens=batch.video_features, video_mask=batch.video_mask,
