@@ -315,3 +315,19 @@ def test_real_notebook_shows_what_a_person_should_see(browser, lab, artifacts, n
     page.evaluate("window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")   # its kernel's CPU back
     page.close()
 
+
+
+def test_explorer_report_reads_offline_with_its_viewers_drawn_from_their_state(browser, tmp_path, artifacts):
+    run = run_notebook("03_alignment_explorer", tmp_path / "run", {})   # the defaults: live viewers, static report
+    assert run.html.stat().st_size < 3_500_000
+    page, requested, errors = open_offline(browser, run.html, height=1000)
+    page.wait_for_selector(".norton-static-widget .js-plotly-plot", timeout=120_000)
+    time.sleep(2)   # the figures after the viewers
+    report = page.evaluate(PAGE_REPORT)
+    page.screenshot(path=str(artifacts / "explorer_report.png"), full_page=True)
+    assert page.locator(".norton-static-widget").count() == 2   # the plan viewer and the soft-maximum viewer
+    assert report["plots"] >= 8 and report["stderr"] == [] and report["wide"] == [], report
+    assert report["heatmaps"], "no heatmap in the report"
+    for heatmap in report["heatmaps"]:
+        assert heatmap["colorbar"] and heatmap["x"] and heatmap["y"], f"heatmap without scale or titles: {heatmap}"
+    assert requested == [] and errors == []
