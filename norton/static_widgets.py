@@ -5,6 +5,7 @@ bundle goes into the page (5 MB of scripts in 03's report)."""
 from __future__ import annotations
 
 import base64
+import copy
 import html
 import warnings
 from typing import Any
@@ -24,11 +25,12 @@ SHARED_STUB, SHARED_LOADER = "widgets.viewers.SharedFigureWidget", "widgets.view
 
 def saved_models(notebook) -> dict[str, dict]:
     """model id -> {"model_name", "state"} of the nbformat notebook's saved widget state, binary buffers put back
-    as numpy arrays where they came from (plotly's arrays are {"dtype", "shape"} with a base64 buffer)."""
+    as numpy arrays where they came from (plotly's arrays are {"dtype", "shape"} with a base64 buffer); the
+    notebook is left as it was."""
     saved = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     models = {}
     for model_id, model in saved.items():
-        state = model.get("state", {})
+        state = copy.deepcopy(model.get("state", {}))
         for buffer in model.get("buffers", []):
             path, data = buffer.get("path", []), base64.b64decode(buffer.get("data", ""))
             try:

@@ -42,6 +42,11 @@ def notebook_with(saved, outputs_before=(), outputs_after=()):
     return notebook
 
 
+def figure_id(notebook) -> str:
+    saved = notebook.metadata["widgets"][WIDGET_STATE]["state"]
+    return next(model_id for model_id, model in saved.items() if "_widget_data" in model["state"])
+
+
 def frozen_html(notebook) -> str:
     return "".join(notebook.cells[1].outputs[0]["data"]["text/html"])
 
@@ -56,6 +61,8 @@ def test_saved_buffers_come_back_as_the_arrays_the_figure_held(saved):
     (figure,) = [m for m in saved_models(notebook).values() if "_widget_data" in m["state"]]
     assert any(model.get("buffers") for model in state["state"].values())   # the array was saved as a buffer
     np.testing.assert_array_equal(figure["state"]["_widget_data"][0]["y"], bars)
+    saved_y = notebook.metadata["widgets"][WIDGET_STATE]["state"][figure_id(notebook)]["state"]["_widget_data"][0]["y"]
+    assert saved_y == {"dtype": "float64", "shape": [3]}   # the notebook itself is left as it was
 
 
 def test_widget_views_become_their_saved_figures_and_values(saved):
