@@ -14,7 +14,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="override a notebook parameter (VALUE parsed as JSON when it can be)")
     parser.add_argument("--widgets", choices=WIDGET_MODES, default="static",
                         help="the report draws saved widgets from their state (static, default) or embeds the "
-                             "ipywidgets renderer (embed: 3-4 MB more, controls inert)")
+                             "ipywidgets renderer (embed: controls inert; 03's report 6.1 instead of 2.8 MB)")
 
 
 def parse_overrides(items: list[str]) -> dict:

@@ -79,7 +79,10 @@ def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict[str
     Relative path parameters are resolved against the caller's working directory (resolve_paths); `widgets` is
     export_html's.
     """
+    import nbformat
     import papermill
+
+    from norton.static_widgets import prune_widget_state
 
     check_widget_mode(widgets)
     source = resolve_notebook(notebook)
@@ -91,25 +94,13 @@ def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict[str
     papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(out_dir),
                                kernel_name="python3", progress_bar=False, execution_timeout=timeout,
                                kernel_manager_class=quiet_kernel_manager())
-    drop_closed_widgets(executed)
-    report = export_html(executed, widgets=widgets) if html else None
+    notebook = nbformat.read(executed, as_version=4)
+    if prune_widget_state(notebook):   # papermill keeps closed widgets' state: the saved notebook goes without
+        nbformat.write(notebook, executed)
+    report = _write_report(notebook, executed.with_suffix(".html"), widgets) if html else None
     metrics_path = out_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     return NotebookRun(notebook=executed, html=report, metrics=metrics)
-
-
-def drop_closed_widgets(executed: Path) -> int:
-    """Rewrite the executed notebook without the saved state of widgets no output shows (papermill keeps closed
-    widgets'); returns how many models went."""
-    import nbformat
-
-    from norton.static_widgets import prune_widget_state
-
-    notebook = nbformat.read(executed, as_version=4)
-    dropped = prune_widget_state(notebook)
-    if dropped:
-        nbformat.write(notebook, executed)
-    return dropped
 
 
 def check_widget_mode(widgets: str) -> None:
@@ -128,14 +119,19 @@ def export_html(executed: str | Path, widgets: str = "static") -> Path:
     norton.widget_assets, packed) and renders the saved widgets live, their controls inert.
     """
     import nbformat
+
+    check_widget_mode(widgets)
+    executed = Path(executed)
+    return _write_report(nbformat.read(executed, as_version=4), executed.with_suffix(".html"), widgets)
+
+
+def _write_report(notebook, target: Path, widgets: str) -> Path:
+    """export_html's work on an nbformat notebook already read (which it changes): the HTML goes to `target`."""
     from nbconvert import HTMLExporter
 
     from norton.static_widgets import freeze_widgets, prune_widget_state
     from norton.widget_assets import drop_cdn_mathjax, exporter_options, place_plotly_loader
 
-    check_widget_mode(widgets)
-    executed = Path(executed)
-    notebook = nbformat.read(executed, as_version=4)
     drop_cdn_mathjax(notebook)
     if widgets == "static":
         freeze_widgets(notebook)
@@ -143,6 +139,5 @@ def export_html(executed: str | Path, widgets: str = "static") -> Path:
         prune_widget_state(notebook)   # (no widget left: no widget renderer in the page either)
     place_plotly_loader(notebook)
     body, _ = HTMLExporter(**exporter_options(notebook)).from_notebook_node(notebook)
-    target = executed.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
     return target
